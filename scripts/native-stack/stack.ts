@@ -1,0 +1,201 @@
+// Runs the stack's real programs natively on loopback, reading the committed config files with
+// only host names, ports and intervals rewritten: what docker-compose.yaml runs, minus Docker.
+// Used by the end-to-end tests, the benchmark and the dashboard renderer.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { freeTcpAndUdpPort, freeTcpPort, LOOPBACK } from './ports';
+import { start, waitForHttp, type Started } from './processes';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const ETC = path.join(ROOT, 'etc');
+
+/** Path of a pinned program installed by scripts/install-tools.sh; throws (never skips) when absent. */
+export function requireTool(envVar: string): string {
+  const file = process.env[envVar];
+  if (!file || !existsSync(file)) {
+    throw new Error(
+      `${envVar} ${file ? `(${file}) does not exist` : 'is not set'}: run the tests with \`npm test\`, ` +
+        'which installs the pinned programs, or `bash scripts/install-tools.sh && . scripts/env.sh`',
+    );
+  }
+  return file;
+}
+
+export interface StatsdExporter {
+  /** UDP and TCP StatsD port. */
+  readonly statsdPort: number;
+  readonly webPort: number;
+  readonly url: string;
+  process: Started;
+  /** Kills the exporter (SIGKILL: a crash, not a drain). */
+  kill(): Promise<void>;
+  /** Starts it again on the same ports, as a compose restart would. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStatsdExporter(
+  mappingFile = path.join(ETC, 'statsd-exporter', 'statsd.conf'),
+): Promise<StatsdExporter> {
+  const binary = requireTool('STATSD_EXPORTER_BIN');
+  const statsdPort = await freeTcpAndUdpPort();
+  const webPort = await freeTcpPort();
+  const url = `http://${LOOPBACK}:${webPort}`;
+  const launch = async () => {
+    const started = start('statsd_exporter', binary, [
+      `--statsd.mapping-config=${mappingFile}`,
+      `--statsd.listen-udp=${LOOPBACK}:${statsdPort}`,
+      `--statsd.listen-tcp=${LOOPBACK}:${statsdPort}`,
+      `--web.listen-address=${LOOPBACK}:${webPort}`,
+    ]);
+    await waitForHttp(`${url}/-/ready`);
+    return started;
+  };
+  const exporter: StatsdExporter = {
+    statsdPort,
+    webPort,
+    url,
+    process: await launch(),
+    async kill() {
+      exporter.process.signal('SIGKILL');
+      await exporter.process.exited;
+    },
+    async restart() {
+      exporter.process = await launch();
+    },
+    async stop() {
+      await exporter.process.stop();
+    },
+  };
+  return exporter;
+}
+
+export interface Prometheus {
+  readonly url: string;
+  readonly process: Started;
+  /** The rewritten config directory (config, rules), removed by stop(). */
+  readonly configDir: string;
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  /** Compose "service:port" targets to their loopback "127.0.0.1:port" stand-ins. Jobs whose
+   * targets are not all listed are dropped (e.g. the app's runtime metrics when no app runs). */
+  targets: Readonly<Record<string, string>>;
+  /** Replaces the committed scrape and evaluation intervals so tests need not wait 15 s. */
+  interval?: string;
+  configFile?: string;
+}
+
+/** The committed prometheus.yml with targets and intervals rewritten; rule files copied beside it. */
+export function rewritePrometheusConfig(options: PrometheusOptions & { listen: string }): {
+  config: Record<string, unknown>;
+  ruleFiles: string[];
+  dropped: string[];
+} {
+  const configFile = options.configFile ?? path.join(ETC, 'prometheus', 'prometheus.yml');
+  const config = parse(readFileSync(configFile, 'utf8')) as {
+    global?: Record<string, unknown>;
+    rule_files?: string[];
+    scrape_configs?: { job_name: string; scrape_interval?: string; static_configs?: { targets: string[] }[] }[];
+  };
+  const targets: Record<string, string> = { ...options.targets, 'localhost:9090': options.listen };
+  if (options.interval) {
+    config.global = { ...config.global, scrape_interval: options.interval, evaluation_interval: options.interval };
+  }
+  const dropped: string[] = [];
+  config.scrape_configs = (config.scrape_configs ?? []).filter((job) => {
+    const all = (job.static_configs ?? []).flatMap((group) => group.targets);
+    if (!all.every((target) => target in targets)) {
+      dropped.push(job.job_name);
+      return false;
+    }
+    for (const group of job.static_configs ?? []) group.targets = group.targets.map((target) => targets[target]);
+    if (options.interval) delete job.scrape_interval;
+    return true;
+  });
+  const ruleFiles = (config.rule_files ?? []).map((file) => path.resolve(path.dirname(configFile), file));
+  config.rule_files = ruleFiles.map((file) => path.basename(file));
+  return { config, ruleFiles, dropped };
+}
+
+export async function startPrometheus(options: PrometheusOptions): Promise<Prometheus> {
+  const binary = requireTool('PROMETHEUS_BIN');
+  const port = await freeTcpPort();
+  const listen = `${LOOPBACK}:${port}`;
+  const configDir = mkdtempSync(path.join(tmpdir(), 'prometheus-'));
+  const { config, ruleFiles } = rewritePrometheusConfig({ ...options, listen });
+  for (const file of ruleFiles) copyFileSync(file, path.join(configDir, path.basename(file)));
+  writeFileSync(path.join(configDir, 'prometheus.yml'), stringify(config));
+  const started = start('prometheus', binary, [
+    `--config.file=${path.join(configDir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${path.join(configDir, 'data')}`,
+    `--web.listen-address=${listen}`,
+  ]);
+  const url = `http://${listen}`;
+  await waitForHttp(`${url}/-/ready`, 30_000);
+  return {
+    url,
+    process: started,
+    configDir,
+    async stop() {
+      await started.stop();
+      rmSync(configDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface App {
+  readonly url: string;
+  readonly port: number;
+  readonly process: Started;
+  stop(): Promise<number | NodeJS.Signals>;
+}
+
+/** The built app master (dist/main.js) on a free port; resolves once every worker has booted. */
+export async function startApp(
+  args: readonly string[],
+  options: { workers?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<App> {
+  const entry = path.join(ROOT, 'dist', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
+  const port = await freeTcpPort();
+  const workers = options.workers ?? 2;
+  const started = start('app', process.execPath, [
+    entry,
+    '--bind',
+    `${LOOPBACK}:${port}`,
+    '--workers',
+    String(workers),
+    ...args,
+  ], { env: { ...process.env, ...options.env } });
+  await started.waitForOutput(/Listening at: /);
+  await started.waitForOutput(new RegExp(`(Booting worker with pid: \\d+[\\s\\S]*){${workers}}`));
+  const url = `http://${LOOPBACK}:${port}`;
+  await waitForHttp(`${url}/`);
+  return { url, port, process: started, stop: () => started.stop() };
+}
+
+/** Real Gunicorn serving conformance/flask_app.py, the reference the app is measured against. */
+export async function startGunicorn(
+  args: readonly string[],
+  options: { workers?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<App> {
+  const binary = requireTool('GUNICORN_BIN');
+  const port = await freeTcpPort();
+  const workers = options.workers ?? 2;
+  const started = start('gunicorn', binary, [
+    '--bind',
+    `${LOOPBACK}:${port}`,
+    '--workers',
+    String(workers),
+    ...args,
+    'conformance.flask_app:app',
+  ], { cwd: ROOT, env: { ...process.env, ...options.env } });
+  await started.waitForOutput(new RegExp(`(Booting worker with pid: \\d+[\\s\\S]*){${workers}}`));
+  const url = `http://${LOOPBACK}:${port}`;
+  await waitForHttp(`${url}/`);
+  return { url, port, process: started, stop: () => started.stop() };
+}
