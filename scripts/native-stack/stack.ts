@@ -74,9 +74,15 @@ export async function startStatsdExporter(
 
 export interface Prometheus {
   readonly url: string;
-  readonly process: Started;
-  /** The rewritten config directory (config, rules), removed by stop(). */
+  /** The running process; replaced by restart(). */
+  process: Started;
+  /** The rewritten config directory (config, rules, data), removed by stop(). */
   readonly configDir: string;
+  /** Scrape jobs of the committed config left out because their targets were not given. */
+  readonly dropped: readonly string[];
+  /** Stops Prometheus gracefully and starts it again on the same port with the same data
+   *  directory, as a compose restart with its volume would. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -126,25 +132,34 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const port = await freeTcpPort();
   const listen = `${LOOPBACK}:${port}`;
   const configDir = mkdtempSync(path.join(tmpdir(), 'prometheus-'));
-  const { config, ruleFiles } = rewritePrometheusConfig({ ...options, listen });
+  const { config, ruleFiles, dropped } = rewritePrometheusConfig({ ...options, listen });
   for (const file of ruleFiles) copyFileSync(file, path.join(configDir, path.basename(file)));
   writeFileSync(path.join(configDir, 'prometheus.yml'), stringify(config));
-  const started = start('prometheus', binary, [
-    `--config.file=${path.join(configDir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${path.join(configDir, 'data')}`,
-    `--web.listen-address=${listen}`,
-  ]);
   const url = `http://${listen}`;
-  await waitForHttp(`${url}/-/ready`, 30_000);
-  return {
+  const launch = async () => {
+    const started = start('prometheus', binary, [
+      `--config.file=${path.join(configDir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(configDir, 'data')}`,
+      `--web.listen-address=${listen}`,
+    ]);
+    await waitForHttp(`${url}/-/ready`, 30_000);
+    return started;
+  };
+  const prometheus: Prometheus = {
     url,
-    process: started,
+    process: await launch(),
     configDir,
+    dropped,
+    async restart() {
+      await prometheus.process.stop();
+      prometheus.process = await launch();
+    },
     async stop() {
-      await started.stop();
+      await prometheus.process.stop();
       rmSync(configDir, { recursive: true, force: true });
     },
   };
+  return prometheus;
 }
 
 export interface App {

@@ -13,7 +13,11 @@ export interface UdpCollector {
   close(): Promise<void>;
 }
 
-export function collectUdp(): Promise<UdpCollector> {
+/**
+ * Binds 127.0.0.1 on a free port unless told otherwise. `host`/`port` exist for tests that need two
+ * listeners on one port at different loopback addresses (e.g. 127.0.0.2: a "moved" StatsD server).
+ */
+export function collectUdp(options: { host?: string; port?: number } = {}): Promise<UdpCollector> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket('udp4');
     const datagrams: string[] = [];
@@ -23,7 +27,7 @@ export function collectUdp(): Promise<UdpCollector> {
       for (const waiter of waiters) waiter();
     });
     socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
+    socket.bind(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       const lines = () => datagrams.flatMap((datagram) => datagram.split('\n'));
       resolve({
         port: socket.address().port,

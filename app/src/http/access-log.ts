@@ -1,0 +1,77 @@
+// Gunicorn's default access log line, one per completed request, for --access-logfile.
+//
+// Gunicorn's default access_log_format is  %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
+// (remote address, '-', user, [time], request line, status, body bytes, referer, user agent),
+// written as it reports the request, just before the StatsD triple.
+import type { Request, RequestHandler, Response } from 'express';
+import { createWriteStream, openSync } from 'node:fs';
+import { onceCompleted } from './request-metrics';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `[25/Nov/2026:19:27:19 +0000]`: Apache's common log time, in local time, as Gunicorn's now(). */
+export function formatAccessTime(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const offset = -date.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `[${two(date.getDate())}/${MONTHS[date.getMonth()]}/${date.getFullYear()}:`
+    + `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())} `
+    + `${sign}${two(Math.floor(abs / 60))}${two(abs % 60)}]`;
+}
+
+/** The user of HTTP basic authentication, as Gunicorn's %(u)s; '-' without one. */
+function basicAuthUser(authorization: string | undefined): string {
+  const match = /^basic\s+(\S+)$/i.exec(authorization ?? '');
+  if (!match) return '-';
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? decoded.slice(0, colon) : '-';
+}
+
+export function formatAccessLine(req: Request, res: Response, date: Date): string {
+  const length = res.getHeader('content-length');
+  return [
+    req.socket.remoteAddress ?? '-',
+    '-',
+    basicAuthUser(req.headers.authorization),
+    formatAccessTime(date),
+    // originalUrl is the request target as received (Gunicorn's RAW_URI).
+    `"${req.method} ${req.originalUrl} HTTP/${req.httpVersion}"`,
+    String(res.statusCode),
+    length === undefined ? '-' : String(length),
+    `"${req.headers.referer ?? '-'}"`,
+    `"${req.headers['user-agent'] ?? '-'}"`,
+  ].join(' ');
+}
+
+export function accessLog(deps: { readonly write: (line: string) => void; readonly date: () => Date }): RequestHandler {
+  return (req, res, next) => {
+    onceCompleted(res, () => deps.write(`${formatAccessLine(req, res, deps.date())}\n`));
+    next();
+  };
+}
+
+export interface AccessLogSink {
+  write(line: string): void;
+  /** Resolves once every line written so far is out (before a worker exits). */
+  close(): Promise<void>;
+}
+
+/**
+ * '-' is stdout, as in Gunicorn; anything else a file opened for appending. Opened synchronously,
+ * so a path that cannot be written fails the worker's boot, as it fails Gunicorn's start.
+ */
+export function openAccessLog(target: string): AccessLogSink {
+  if (target === '-') {
+    return {
+      write: (line) => void process.stdout.write(line),
+      close: () => new Promise((resolve) => process.stdout.write('', () => resolve())),
+    };
+  }
+  const stream = createWriteStream('', { fd: openSync(target, 'a') });
+  return {
+    write: (line) => void stream.write(line),
+    close: () => new Promise((resolve) => stream.end(resolve)),
+  };
+}

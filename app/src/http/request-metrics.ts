@@ -1,0 +1,45 @@
+// Times every request and, once it has completed, sends Gunicorn's request triple (duration, requests, status).
+import type { RequestHandler, Response } from 'express';
+import type { GunicornStatsd } from '../statsd/gunicorn-statsd';
+
+/** A monotonic clock in nanoseconds (process.hrtime.bigint in production; tests pin it). */
+export type NanosecondClock = () => bigint;
+
+/**
+ * Calls `done` exactly once per response:
+ * - on 'finish': the whole response has been handed to the operating system (the normal case);
+ * - on 'close' without 'finish': the connection went away first (the client disconnected, or the
+ *   worker destroyed it at the end of a graceful or quick stop).
+ * Gunicorn's sync worker reports a request in a `finally` block, so a request whose client went
+ * away is still counted; this is the same rule, expressed with Node's response events.
+ */
+export function onceCompleted(res: Response, done: () => void): void {
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    done();
+  };
+  res.once('finish', once);
+  res.once('close', once);
+}
+
+/**
+ * Middleware sending the triple for every request that reaches the app (404s and 500s included;
+ * requests Node's HTTP parser rejects with 400 never get here and send nothing, as in Gunicorn).
+ *
+ * Disconnect semantics: when the connection closes before the response has finished, the triple
+ * is sent at that moment, with the time elapsed so far and `res.statusCode` as it is then: the
+ * status the route had set, or 200 (Express's default) if it had set none yet. Never twice.
+ */
+export function requestMetrics(deps: {
+  readonly metrics: Pick<GunicornStatsd, 'request'>;
+  readonly now: NanosecondClock;
+}): RequestHandler {
+  const { metrics, now } = deps;
+  return (_req, res, next) => {
+    const started = now();
+    onceCompleted(res, () => metrics.request(now() - started, res.statusCode));
+    next();
+  };
+}

@@ -1,0 +1,83 @@
+// The metrics Gunicorn's Statsd logger sends (request triple, workers gauge, server log counters), as one small emitter.
+import type { Address, StatsdPacking } from '../config';
+import {
+  type CountedLogLevel, durationLine, logLine, normalisePrefix, requestsLine, statusLine, tagsSuffix, workersLine,
+} from './lines';
+import { createTransport, type TransportOptions } from './transport';
+
+export interface GunicornStatsd {
+  /** false when metrics are off (no --statsd-host): every method is then a no-op. */
+  readonly enabled: boolean;
+  /** After the response completed: request.duration, requests, request.status.<code>, in that order. */
+  request(elapsedNanoseconds: bigint, status: number): void;
+  /** The master's live worker count. 0 (or less) sends nothing, as in Gunicorn. */
+  workers(count: number): void;
+  /** One server log event at a counted level (the server logger calls this). */
+  log(level: CountedLogLevel): void;
+  /** Resolves once every line so far has been handed to the kernel. */
+  flush(): Promise<void>;
+  /** flush(), then release the socket (at SIGTERM, so no line is lost). */
+  close(): Promise<void>;
+}
+
+export interface GunicornStatsdOptions {
+  /** null = metrics off, as Gunicorn without --statsd-host. */
+  readonly target: Address | null;
+  /** Raw or already normalised: Gunicorn's normalisation is idempotent, so it is applied here again. */
+  readonly prefix: string;
+  /** dogstatsd tags verbatim ('' = none). */
+  readonly tags: string;
+  readonly packing: StatsdPacking;
+  readonly flushIntervalMs: number;
+  /** Outage warnings. Uncounted: a failure to send a metric is never itself a metric. */
+  readonly warn: (message: string) => void;
+  /** The "sending again" message after an outage; defaults to `warn`. */
+  readonly info?: (message: string) => void;
+  /** Transport tuning (tests shorten the intervals, inject a resolver). */
+  readonly transport?: Partial<Pick<TransportOptions,
+    'resolveIntervalMs' | 'retryIntervalMs' | 'recoveryQuietMs' | 'maxDatagramBytes' | 'flushTimeoutMs' | 'lookup'>>;
+}
+
+const DISABLED: GunicornStatsd = Object.freeze({
+  enabled: false,
+  request() {},
+  workers() {},
+  log() {},
+  flush: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+});
+
+export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornStatsd {
+  if (options.target === null) return DISABLED;
+  const prefix = normalisePrefix(options.prefix);
+  const suffix = tagsSuffix(options.tags);
+  const transport = createTransport({
+    ...options.transport,
+    target: options.target,
+    packing: options.packing,
+    flushIntervalMs: options.flushIntervalMs,
+    warn: options.warn,
+    info: options.info,
+  });
+  return {
+    enabled: true,
+    request(elapsedNanoseconds, status) {
+      transport.send([
+        durationLine(prefix, suffix, elapsedNanoseconds),
+        requestsLine(prefix, suffix),
+        statusLine(prefix, suffix, status),
+      ]);
+    },
+    workers(count) {
+      // Gunicorn's arbiter reports the count right after spawning, so its gauge is never 0 (its
+      // Statsd.log would pass a 0 through); a 0 from our master could only be a transient between
+      // a death and the replacement, and would draw a false "no workers" on the dashboard.
+      if (count > 0) transport.send([workersLine(prefix, suffix, count)]);
+    },
+    log(level) {
+      transport.send([logLine(prefix, suffix, level)]);
+    },
+    flush: () => transport.flush(),
+    close: () => transport.close(),
+  };
+}

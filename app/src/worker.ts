@@ -1,0 +1,146 @@
+// One worker: serves the app on the sockets the master hands over, reports liveness, and stops gracefully (SIGTERM) or quickly (SIGINT, SIGQUIT).
+import * as http from 'node:http';
+import type * as net from 'node:net';
+import type { Config } from './config';
+import { createApp } from './http/app';
+import { openAccessLog } from './http/access-log';
+import { createServerLogger, createUncountedLog, type ServerLogger } from './logger';
+import { answerMetricsRequests, createRuntimeRegistry } from './runtime-metrics';
+import { createGunicornStatsd, type GunicornStatsd } from './statsd/gunicorn-statsd';
+import { WORKER_BOOT_ERROR } from './worker-exit';
+import {
+  HEARTBEAT, SERVING, SOCKET, SOCKETS_WANTED, heartbeatIntervalMs, messageType, type SocketMessage,
+} from './worker-messages';
+
+/**
+ * Time kept back from --graceful-timeout for the worker's own exit: at the cut-off it closes the
+ * connections still open (their triples go out as for a client that went away) and flushes its
+ * metrics before the master's SIGKILL at the full timeout would lose them.
+ */
+const FLUSH_ALLOWANCE_MS = 1_000;
+
+function send(message: object): void {
+  // The channel closes when the master dies (node:cluster then ends this process) or exits first.
+  if (process.connected) process.send?.(message);
+}
+
+export function runWorker(config: Config): void {
+  const uncounted = createUncountedLog({ level: config.logLevel });
+  const metrics = createGunicornStatsd({ ...config.statsd, warn: uncounted.warn, info: uncounted.info });
+  const logger = createServerLogger({ level: config.logLevel, metrics });
+  try {
+    serve(config, metrics, logger);
+  } catch (error) {
+    void bootFailed(error, metrics, logger);
+  }
+}
+
+/** As Gunicorn's spawn_worker(): "Exception in worker process", then exit 3 so the master halts instead of respawning forever. */
+async function bootFailed(error: unknown, metrics: GunicornStatsd, logger: ServerLogger): Promise<never> {
+  logger.exception('Exception in worker process', error);
+  await metrics.close();
+  process.exit(WORKER_BOOT_ERROR);
+}
+
+function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): void {
+  send({ type: HEARTBEAT });
+  setInterval(() => send({ type: HEARTBEAT }), heartbeatIntervalMs(config.timeoutSeconds));
+  answerMetricsRequests(createRuntimeRegistry('worker'));
+
+  const accessLog = config.accessLogfile === null ? null : openAccessLog(config.accessLogfile);
+  const app = createApp({
+    metrics,
+    logger,
+    now: process.hrtime.bigint,
+    date: () => new Date(),
+    delayScale: config.demoDelayScale,
+    random: Math.random,
+    accessLog: accessLog?.write,
+  });
+
+  const servers: http.Server[] = [];
+  const inFlight = new Set<http.ServerResponse>();
+  let stopping: 'graceful' | 'quick' | null = null;
+
+  const closeIdle = () => {
+    for (const server of servers) server.closeIdleConnections();
+  };
+  const track = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    inFlight.add(res);
+    // While stopping, a keep-alive connection must not wait for another request after this one.
+    if (stopping) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (stopping) setImmediate(closeIdle);
+    });
+  };
+
+  const handles: unknown[] = [];
+  let received = 0;
+  process.on('message', (message: unknown, handle: unknown) => {
+    if (messageType(message) !== SOCKET) return;
+    const { index, count } = message as SocketMessage;
+    handles[index] = handle;
+    received += 1;
+    if (received === count) listen(handles);
+  });
+  send({ type: SOCKETS_WANTED });
+
+  function listen(sockets: unknown[]): void {
+    if (stopping) return;
+    let listening = 0;
+    for (const socket of sockets) {
+      const server = http.createServer();
+      server.on('request', track);
+      server.on('request', app);
+      server.once('error', (error) => void bootFailed(error, metrics, logger));
+      // A bound socket from the master (listeners.ts); listen() on it is what accepts here.
+      server.listen(socket as net.Server, () => {
+        listening += 1;
+        if (listening < sockets.length) return;
+        logger.info(`Booting worker with pid: ${process.pid}`);
+        send({ type: SERVING });
+      });
+      servers.push(server);
+    }
+  }
+
+  async function exit(): Promise<never> {
+    await accessLog?.close();
+    await metrics.close();
+    logger.info(`Worker exiting (pid: ${process.pid})`);
+    process.exit(0);
+  }
+
+  function stop(mode: 'graceful' | 'quick'): void {
+    if (stopping === 'quick' || stopping === mode) return;
+    const first = stopping === null;
+    stopping = mode;
+    if (mode === 'quick') {
+      // Gunicorn's quick exit abandons requests in flight; they are still reported (as closed).
+      for (const server of servers) server.closeAllConnections();
+    }
+    if (!first) return;
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    const gracefulMs = config.gracefulTimeoutSeconds * 1_000;
+    setTimeout(() => {
+      for (const server of servers) server.closeAllConnections();
+    }, Math.max(gracefulMs - FLUSH_ALLOWANCE_MS, gracefulMs / 2)).unref();
+    let open = servers.filter((server) => server.listening).length;
+    if (open === 0) void exit();
+    for (const server of servers) {
+      if (!server.listening) continue;
+      // close() stops accepting on this worker's copy of the socket and calls back once every
+      // connection has ended.
+      server.close(() => {
+        open -= 1;
+        if (open === 0) void exit();
+      });
+      server.closeIdleConnections();
+    }
+  }
+
+  process.on('SIGTERM', () => stop('graceful'));
+  process.on('SIGINT', () => stop('quick'));
+  process.on('SIGQUIT', () => stop('quick'));
+}

@@ -1,0 +1,73 @@
+// Everything the bench puts under load, each started on a free loopback port with N workers:
+// this app with metrics off and with each packing mode, and the peers it is compared with.
+import * as path from 'node:path';
+import { STATSD_PACKINGS, type StatsdPacking } from '../app/src/config';
+import { freeTcpPort, LOOPBACK } from '../scripts/native-stack/ports';
+import { start, waitForHttp } from '../scripts/native-stack/processes';
+import { ROOT, startApp, startGunicorn, type App } from '../scripts/native-stack/stack';
+
+export type ContenderId =
+  | 'app-off'
+  | `app-${StatsdPacking}`
+  | 'bare-http'
+  | 'express-prom-bundle'
+  | 'gunicorn-off'
+  | 'gunicorn-on';
+
+export interface Contender {
+  readonly id: ContenderId;
+  readonly label: string;
+  start(workers: number): Promise<App>;
+}
+
+/** The StatsD prefix of the app's lines: the exporter labels them app="bench". */
+export const APP_PREFIX = 'bench';
+export const APP_LABEL = 'bench';
+const GUNICORN_PREFIX = 'flask_app';
+
+// The environment can turn StatsD on (STATSD_HOST) or rename the prefix (APP_NAME); every
+// contender gets exactly the flags below and nothing inherited.
+export const CLEAN_ENV: NodeJS.ProcessEnv = { STATSD_HOST: undefined, STATSD_PORT: undefined, APP_NAME: undefined, WEB_CONCURRENCY: undefined };
+
+export function appStatsdArgs(statsdPort: number, packing: StatsdPacking): string[] {
+  return ['--statsd-host', `${LOOPBACK}:${statsdPort}`, '--statsd-prefix', APP_PREFIX, '--statsd-packing', packing];
+}
+
+/** A peer from bench/peers, run through ts-node like the bench itself (its cluster workers inherit
+ * the --require), started and awaited exactly like the app. */
+async function startPeer(file: string, workers: number): Promise<App> {
+  const port = await freeTcpPort();
+  const started = start(path.basename(file, '.ts'), process.execPath, [
+    '--require',
+    'ts-node/register',
+    path.join(ROOT, 'bench', 'peers', file),
+    '--bind',
+    `${LOOPBACK}:${port}`,
+    '--workers',
+    String(workers),
+  ], { cwd: ROOT, env: { ...process.env, ...CLEAN_ENV } });
+  await started.waitForOutput(/Listening at: /, 60_000);
+  const url = `http://${LOOPBACK}:${port}`;
+  await waitForHttp(`${url}/`);
+  return { url, port, process: started, stop: () => started.stop() };
+}
+
+export function contenders(statsdPort: number): Contender[] {
+  return [
+    { id: 'app-off', label: 'this app, metrics off', start: (workers) => startApp([], { workers, env: CLEAN_ENV }) },
+    ...STATSD_PACKINGS.map((packing): Contender => ({
+      id: `app-${packing}`,
+      label: `this app, metrics on (${packing})`,
+      start: (workers) => startApp(appStatsdArgs(statsdPort, packing), { workers, env: CLEAN_ENV }),
+    })),
+    { id: 'bare-http', label: 'bare node:http (ceiling)', start: (workers) => startPeer('bare-http.ts', workers) },
+    { id: 'express-prom-bundle', label: 'express-prom-bundle (pull)', start: (workers) => startPeer('express-prom-bundle.ts', workers) },
+    { id: 'gunicorn-off', label: 'Gunicorn + Flask, StatsD off', start: (workers) => startGunicorn([], { workers, env: CLEAN_ENV }) },
+    {
+      id: 'gunicorn-on',
+      label: 'Gunicorn + Flask, StatsD on',
+      start: (workers) =>
+        startGunicorn(['--statsd-host', `${LOOPBACK}:${statsdPort}`, '--statsd-prefix', GUNICORN_PREFIX], { workers, env: CLEAN_ENV }),
+    },
+  ];
+}

@@ -1,0 +1,112 @@
+// Nothing lost: a fresh statsd_exporter, the app at saturation for a fixed number of requests, then
+// the exporter's request counter against the responses received, and the drop counters. The same
+// run samples each worker's resident memory once a second.
+import type { StatsdPacking } from '../app/src/config';
+import { scrapeValue } from '../scripts/native-stack/prometheus-api';
+import { startApp, startStatsdExporter, type App } from '../scripts/native-stack/stack';
+import type { BenchOptions } from './args';
+import { APP_LABEL, appStatsdArgs, CLEAN_ENV } from './contenders';
+import { runLoad } from './load';
+import { kernelUdpDrops, vmRssKiB, workerPids } from './proc';
+import type { LosslessRecord, WorkerMemory } from './results';
+
+interface ExporterCounters {
+  requests: number;
+  packets: number;
+  lines: number;
+  drops: number;
+}
+
+async function readCounters(metricsUrl: string): Promise<ExporterCounters> {
+  const [requests, packets, lines, drops] = await Promise.all([
+    scrapeValue(metricsUrl, 'gunicorn_requests_total', { app: APP_LABEL }),
+    scrapeValue(metricsUrl, 'statsd_exporter_udp_packets_total'),
+    scrapeValue(metricsUrl, 'statsd_exporter_lines_total'),
+    scrapeValue(metricsUrl, 'statsd_exporter_udp_packet_drops_total'),
+  ]);
+  return { requests, packets, lines, drops };
+}
+
+/** Counters once they have stopped moving: datagrams still in the socket, the exporter's event queue
+ * (flushed every 200 ms) and the app's buffer (flushed every flush interval) have all drained. */
+async function settledCounters(metricsUrl: string, quietMs: number, timeoutMs = 20_000): Promise<ExporterCounters> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await readCounters(metricsUrl);
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const current = await readCounters(metricsUrl);
+    if (current.requests !== last.requests || current.lines !== last.lines) {
+      last = current;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= quietMs) {
+      return current;
+    }
+  }
+  return last;
+}
+
+function sampleMemory(pids: readonly number[], intervalMs: number): { stop(): WorkerMemory[] } {
+  const startedAt = performance.now();
+  const memory = pids.map((pid) => ({ pid, samples: [] as { atS: number; rssKiB: number }[] }));
+  const sample = () => {
+    const atS = Math.round((performance.now() - startedAt) / 100) / 10;
+    for (const worker of memory) {
+      const rssKiB = vmRssKiB(worker.pid);
+      if (rssKiB !== null) worker.samples.push({ atS, rssKiB });
+    }
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return memory;
+    },
+  };
+}
+
+export async function runLossless(
+  packing: StatsdPacking,
+  workers: number,
+  options: BenchOptions,
+  flushIntervalMs: number,
+  log: (line: string) => void,
+): Promise<LosslessRecord> {
+  const exporter = await startStatsdExporter();
+  let app: App | undefined;
+  try {
+    app = await startApp(appStatsdArgs(exporter.statsdPort, packing), { workers, env: CLEAN_ENV });
+    const url = `${app.url}/`;
+    const metricsUrl = `${exporter.url}/metrics`;
+    const quietMs = Math.max(1000, 5 * flushIntervalMs);
+    // Warm up and measure the saturation rate, so that a fixed number of requests lasts ~losslessS.
+    const calibration = await runLoad(url, { connections: options.connections, durationS: Math.max(1, options.warmupS) });
+    const amount = Math.max(options.connections, Math.round(calibration.requestsPerSecond * options.losslessS));
+    const before = await settledCounters(metricsUrl, quietMs);
+    const memory = sampleMemory(workerPids(app.process.output()), 1000);
+    const load = await runLoad(url, { connections: options.connections, amount });
+    const workerMemory = memory.stop();
+    const after = await settledCounters(metricsUrl, quietMs);
+    const kernelAfter = kernelUdpDrops(exporter.statsdPort);
+    const record: LosslessRecord = {
+      packing,
+      workers,
+      load,
+      exporterRequests: after.requests - before.requests,
+      exporterUdpDrops: after.drops,
+      kernelUdpDrops: kernelAfter,
+      udpPackets: after.packets - before.packets,
+      lines: after.lines - before.lines,
+      memory: workerMemory,
+    };
+    log(
+      `  ${packing.padEnd(8)} workers=${workers} ${load.responses} responses in ${load.durationS.toFixed(1)} s, exporter counted ` +
+        `${record.exporterRequests}; drops exporter ${record.exporterUdpDrops} kernel ${record.kernelUdpDrops ?? 'n/a'}`,
+    );
+    return record;
+  } finally {
+    await app?.stop();
+    await exporter.stop();
+  }
+}

@@ -1,0 +1,133 @@
+// `npm run bench`: what the StatsD instrumentation costs, whether any metric is lost, and how the
+// app compares with its peers, in one run on one machine. Prints the table, writes
+// <out>/<date>.json, latest.json and latest.md. Reports numbers; never asserts timings.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { DEFAULTS, STATSD_PACKINGS, type StatsdPacking } from '../app/src/config';
+import { stopAll } from '../scripts/native-stack/processes';
+import { requireTool, ROOT, startStatsdExporter } from '../scripts/native-stack/stack';
+import { ArgsError, parseArgs, USAGE, type BenchOptions } from './args';
+import { contenders } from './contenders';
+import { runLossless } from './lossless';
+import { describeMachine, roundedLoadAverage } from './machine';
+import { renderMarkdown, renderText, resultFileStem, summarise, toJson } from './report';
+import { SCHEMA, type LosslessRecord, type RawResults } from './results';
+import { runRounds } from './rounds';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function packageVersion(name: string): string {
+  return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Versions of the programs measured, from the one pin file (what install-tools.sh installed). */
+function tools(): Record<string, string> {
+  const pins = Object.fromEntries(
+    readFileSync(path.join(ROOT, 'scripts', 'versions.env'), 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => [match[1], match[2]]),
+  );
+  return {
+    autocannon: packageVersion('autocannon'),
+    statsd_exporter: pins.STATSD_EXPORTER_VERSION ?? 'unknown',
+    Gunicorn: pins.GUNICORN_VERSION ?? 'unknown',
+    Flask: pins.FLASK_VERSION ?? 'unknown',
+    'express-prom-bundle': packageVersion('express-prom-bundle'),
+    express: packageVersion('express'),
+  };
+}
+
+/** The default first, then Gunicorn's `line`, then the rest: if time runs short, those two matter most. */
+export function losslessOrder(defaultPacking: StatsdPacking): StatsdPacking[] {
+  return [...new Set<StatsdPacking>([defaultPacking, 'line', ...STATSD_PACKINGS])];
+}
+
+async function bench(options: BenchOptions): Promise<void> {
+  const startedAt = Date.now();
+  // Fail before measuring anything if a program is missing (never skip a contender silently).
+  requireTool('STATSD_EXPORTER_BIN');
+  requireTool('GUNICORN_BIN');
+  const machine = await describeMachine();
+  const defaultPacking = DEFAULTS.statsdPacking;
+  log(`bench: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.nodeVersion}, load ${machine.loadAverageStart.join(' ')}`);
+
+  const exporter = await startStatsdExporter();
+  const all = contenders(exporter.statsdPort);
+  log(`bench: ${options.pairs} rounds × ${all.length} contenders × workers ${options.workers.join(',')}, ${options.durationS} s each`);
+  let runs;
+  try {
+    runs = await runRounds(options, all, log);
+  } finally {
+    await exporter.stop();
+  }
+
+  const workers = Math.max(...options.workers);
+  log(`bench: nothing lost, ~${options.losslessS} s at saturation per packing, ${workers} workers`);
+  const lossless: LosslessRecord[] = [];
+  for (const packing of losslessOrder(defaultPacking)) {
+    lossless.push(await runLossless(packing, workers, options, DEFAULTS.statsdFlushIntervalMs, log));
+  }
+
+  const raw: RawResults = {
+    schema: SCHEMA,
+    machine,
+    options,
+    tools: tools(),
+    contenders: all.map(({ id, label }) => ({ id, label })),
+    defaultPacking,
+    packings: [...STATSD_PACKINGS],
+    flushIntervalMs: DEFAULTS.statsdFlushIntervalMs,
+    runs,
+    lossless,
+    loadAverageEnd: roundedLoadAverage(),
+    elapsedS: (Date.now() - startedAt) / 1000,
+  };
+  const summary = summarise(raw);
+  process.stdout.write(`\n${renderText(raw, summary)}`);
+
+  mkdirSync(options.outDir, { recursive: true });
+  const json = toJson(raw, summary);
+  const dated = path.join(options.outDir, `${resultFileStem(machine.date)}.json`);
+  writeFileSync(dated, json);
+  writeFileSync(path.join(options.outDir, 'latest.json'), json);
+  writeFileSync(path.join(options.outDir, 'latest.md'), renderMarkdown(raw, summary));
+  log(`bench: wrote ${dated}, latest.json and latest.md in ${options.outDir}`);
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    log(USAGE);
+    return;
+  }
+  let options: BenchOptions;
+  try {
+    // A smoke run must not overwrite the committed results with meaningless numbers.
+    const quick = process.argv.includes('--quick');
+    options = parseArgs(process.argv.slice(2), quick ? path.join(tmpdir(), 'gunicorn-statsd-bench') : path.join(ROOT, 'bench', 'results'));
+  } catch (error) {
+    if (!(error instanceof ArgsError)) throw error;
+    log(`bench: ${error.message}`);
+    process.exit(2);
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`bench: ${signal}, stopping every process started`);
+      void stopAll(2000).finally(() => process.exit(130));
+    });
+  }
+  try {
+    await bench(options);
+  } finally {
+    await stopAll(5000);
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    log(`bench: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,52 @@
+// Readings from /proc: worker memory and the kernel's drop counter of the exporter's UDP socket.
+// The exporter's own udp_packet_drops_total only counts its internal queue overflowing; a datagram
+// the kernel drops because the socket's receive buffer is full never reaches it, so both are read.
+import { existsSync, readFileSync } from 'node:fs';
+
+/** Resident set size of `pid` in KiB (VmRSS), or null once the process is gone. */
+export function vmRssKiB(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Worker pids from a master's log ("Booting worker with pid: N", as Gunicorn, the app and the
+ * peers print it), keeping only those still alive. */
+export function workerPids(masterOutput: string): number[] {
+  const pids = [...masterOutput.matchAll(/Booting worker with pid: (\d+)/g)].map((match) => Number(match[1]));
+  return [...new Set(pids)].filter((pid) => existsSync(`/proc/${pid}`));
+}
+
+/** Parses /proc/net/udp{,6} text: the `drops` column summed over sockets bound to `port`. */
+export function parseUdpDrops(procNetUdp: string, port: number): number | null {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let found = false;
+  let drops = 0;
+  for (const line of procNetUdp.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 13) continue;
+    if (fields[1].split(':')[1] !== hexPort) continue;
+    found = true;
+    drops += Number(fields[12]);
+  }
+  return found ? drops : null;
+}
+
+/** Datagrams the kernel dropped for UDP sockets on `port` (receive buffer full); null if none bound. */
+export function kernelUdpDrops(port: number): number | null {
+  let total: number | null = null;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const drops = parseUdpDrops(text, port);
+    if (drops !== null) total = (total ?? 0) + drops;
+  }
+  return total;
+}

@@ -1,0 +1,507 @@
+// From raw measurements to the summary, the stdout table, README Markdown and the JSON file.
+// Pure (no I/O, no clock): test/bench/report.test.ts feeds it fixed records.
+import type { LosslessRecord, RawResults, RunRecord } from './results';
+
+/** The issue's targets for metrics on vs off. Reported, never asserted. */
+export const TARGETS = Object.freeze({ throughputRatioAtLeast: 0.97, p99RatioAtMost: 1.05 });
+
+export interface Stats {
+  readonly runs: number;
+  readonly requestsPerSecond: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  /** Connection errors and timeouts over all runs (should be 0). */
+  readonly errors: number;
+  readonly non2xx: number;
+}
+
+export interface Ratio {
+  readonly throughput: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** How many rounds had both contenders. */
+  readonly rounds: number;
+  /** Half the range of the per-round throughput ratios: how much one round can mislead. */
+  readonly throughputSpread: number;
+}
+
+export interface OverheadRow {
+  readonly workers: number;
+  readonly packing: string;
+  readonly on: Stats;
+  readonly off: Stats;
+  readonly ratio: Ratio;
+  readonly throughputTargetMet: boolean;
+  readonly p99TargetMet: boolean;
+}
+
+export interface PackingRow {
+  readonly workers: number;
+  readonly packing: string;
+  readonly isDefault: boolean;
+  readonly stats: Stats;
+  readonly ratioToOff: Ratio;
+}
+
+export interface PeerRow {
+  readonly workers: number;
+  readonly contender: string;
+  readonly label: string;
+  readonly stats: Stats;
+  /** Against this app with metrics on in the default packing. */
+  readonly ratioToApp: Ratio;
+}
+
+export interface LosslessRow {
+  readonly packing: string;
+  readonly workers: number;
+  readonly durationS: number;
+  readonly requestsPerSecond: number;
+  readonly responses: number;
+  readonly exporterRequests: number;
+  /** exporterRequests - responses: negative = lines lost, positive = counted but not received. */
+  readonly difference: number;
+  readonly exporterUdpDrops: number;
+  readonly kernelUdpDrops: number | null;
+  readonly errors: number;
+  readonly datagramsPerRequest: number;
+  readonly nothingLost: boolean;
+}
+
+export interface MemoryRow {
+  readonly packing: string;
+  readonly workers: number;
+  readonly pid: number;
+  readonly midAtS: number;
+  readonly midKiB: number;
+  readonly endAtS: number;
+  readonly endKiB: number;
+  readonly deltaKiB: number;
+}
+
+export interface NoiseRow {
+  readonly workers: number;
+  /** Half the range of the metrics-off runs' throughput, as a percentage of their median: how
+   * steady the machine was from round to round. */
+  readonly offSpreadPercent: number;
+  /** The largest half-range of the per-round on/off throughput ratios over the packings, in
+   * percentage points: a smaller difference between two packings is not significant. */
+  readonly ratioSpreadPoints: number;
+}
+
+export interface Recommendation {
+  readonly packing: string;
+  readonly currentDefault: string;
+  /** Mean over worker counts of the throughput ratio to metrics off, per packing. */
+  readonly scores: Readonly<Record<string, number>>;
+  readonly reasons: readonly string[];
+}
+
+export interface Summary {
+  readonly overhead: readonly OverheadRow[];
+  readonly packing: readonly PackingRow[];
+  readonly peers: readonly PeerRow[];
+  readonly lossless: readonly LosslessRow[];
+  readonly memory: readonly MemoryRow[];
+  readonly noise: readonly NoiseRow[];
+  readonly recommendation: Recommendation;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function runsOf(runs: readonly RunRecord[], workers: number, contender: string): RunRecord[] {
+  return runs.filter((run) => run.workers === workers && run.contender === contender);
+}
+
+export function stats(runs: readonly RunRecord[]): Stats {
+  return {
+    runs: runs.length,
+    requestsPerSecond: median(runs.map((run) => run.load.requestsPerSecond)),
+    latencyP50Ms: median(runs.map((run) => run.load.latencyP50Ms)),
+    latencyP99Ms: median(runs.map((run) => run.load.latencyP99Ms)),
+    errors: runs.reduce((sum, run) => sum + run.load.errors + run.load.timeouts, 0),
+    non2xx: runs.reduce((sum, run) => sum + run.load.non2xx, 0),
+  };
+}
+
+/** Median over rounds of a/b, each ratio taken within one round (runs adjacent in time), so slow
+ * drift of a shared machine cancels out instead of landing on whichever ran during a busy spell. */
+export function pairedRatio(runs: readonly RunRecord[], workers: number, a: string, b: string): Ratio {
+  const byRound = (contender: string) => new Map(runsOf(runs, workers, contender).map((run) => [run.round, run.load]));
+  const as = byRound(a);
+  const bs = byRound(b);
+  const rounds = [...as.keys()].filter((round) => bs.has(round));
+  const perRound = (pick: (load: RunRecord['load']) => number) =>
+    rounds.map((round) => pick(as.get(round)!) / pick(bs.get(round)!));
+  const ratio = (pick: (load: RunRecord['load']) => number) => median(perRound(pick));
+  const throughputs = perRound((load) => load.requestsPerSecond);
+  return {
+    throughputSpread: throughputs.length > 1 ? (Math.max(...throughputs) - Math.min(...throughputs)) / 2 : 0,
+    throughput: ratio((load) => load.requestsPerSecond),
+    p50: ratio((load) => load.latencyP50Ms),
+    p99: ratio((load) => load.latencyP99Ms),
+    rounds: rounds.length,
+  };
+}
+
+function losslessRow(record: LosslessRecord): LosslessRow {
+  const difference = record.exporterRequests - record.load.responses;
+  return {
+    packing: record.packing,
+    workers: record.workers,
+    durationS: record.load.durationS,
+    requestsPerSecond: record.load.requestsPerSecond,
+    responses: record.load.responses,
+    exporterRequests: record.exporterRequests,
+    difference,
+    exporterUdpDrops: record.exporterUdpDrops,
+    kernelUdpDrops: record.kernelUdpDrops,
+    errors: record.load.errors + record.load.timeouts,
+    datagramsPerRequest: record.load.responses > 0 ? record.udpPackets / record.load.responses : Number.NaN,
+    nothingLost: difference === 0 && record.exporterUdpDrops === 0 && (record.kernelUdpDrops ?? 0) === 0,
+  };
+}
+
+/** The sample nearest to `atS`. */
+function nearest<T extends { atS: number }>(samples: readonly T[], atS: number): T {
+  return samples.reduce((best, sample) => (Math.abs(sample.atS - atS) < Math.abs(best.atS - atS) ? sample : best));
+}
+
+function memoryRows(record: LosslessRecord, plannedS: number): MemoryRow[] {
+  return record.memory
+    .filter((worker) => worker.samples.length > 0)
+    .map((worker) => {
+      const end = worker.samples[worker.samples.length - 1];
+      const mid = nearest(worker.samples, Math.min(plannedS / 2, end.atS / 2));
+      return {
+        packing: record.packing,
+        workers: record.workers,
+        pid: worker.pid,
+        midAtS: mid.atS,
+        midKiB: mid.rssKiB,
+        endAtS: end.atS,
+        endKiB: end.rssKiB,
+        deltaKiB: end.rssKiB - mid.rssKiB,
+      };
+    });
+}
+
+function noise(runs: readonly RunRecord[], packingRows: readonly PackingRow[], workers: number): NoiseRow {
+  const values = runsOf(runs, workers, 'app-off').map((run) => run.load.requestsPerSecond);
+  const spread = values.length > 1 ? (Math.max(...values) - Math.min(...values)) / 2 / median(values) : 0;
+  const ratioSpreads = packingRows.filter((row) => row.workers === workers).map((row) => row.ratioToOff.throughputSpread);
+  return { workers, offSpreadPercent: 100 * spread, ratioSpreadPoints: 100 * Math.max(0, ...ratioSpreads) };
+}
+
+const appId = (packing: string) => `app-${packing}`;
+
+export function recommend(
+  packingRows: readonly PackingRow[],
+  losslessRows: readonly LosslessRow[],
+  noiseRows: readonly NoiseRow[],
+  packings: readonly string[],
+  currentDefault: string,
+): Recommendation {
+  const scores: Record<string, number> = {};
+  const p99s: Record<string, number> = {};
+  for (const packing of packings) {
+    const rows = packingRows.filter((row) => row.packing === packing);
+    scores[packing] = rows.reduce((sum, row) => sum + row.ratioToOff.throughput, 0) / rows.length;
+    p99s[packing] = rows.reduce((sum, row) => sum + row.ratioToOff.p99, 0) / rows.length;
+  }
+  const loss = (packing: string) => losslessRows.find((row) => row.packing === packing);
+  // A mode that lost a line is out, however fast: the point of the exercise is an exact count.
+  const lossless = packings.filter((packing) => loss(packing)?.nothingLost !== false);
+  const eligible = lossless.length > 0 ? lossless : [...packings];
+  const ranked = [...eligible].sort((a, b) => scores[b] - scores[a] || p99s[a] - p99s[b]);
+  const best = ranked[0];
+  const noisePoints = Math.max(0, ...noiseRows.map((row) => row.ratioSpreadPoints));
+  const points = (a: string, b: string) => 100 * (scores[a] - scores[b]);
+  const describeLoss = (packing: string) => {
+    const row = loss(packing);
+    if (!row) return 'loss not measured';
+    const drops = `${row.exporterUdpDrops} exporter + ${row.kernelUdpDrops ?? 'n/a'} kernel drops`;
+    return row.nothingLost
+      ? `nothing lost (${row.exporterRequests} = ${row.responses}, ${drops}), ${row.datagramsPerRequest.toFixed(2)} datagrams/request`
+      : `LOST: exporter ${row.exporterRequests} vs ${row.responses} responses, ${drops}`;
+  };
+  const reasons = [
+    `${best}: ${scores[best].toFixed(3)}× metrics-off throughput, p99 ${p99s[best].toFixed(3)}× (mean over ` +
+      `${[...new Set(packingRows.map((row) => row.workers))].join(' and ')} workers); ${describeLoss(best)}.`,
+    ...ranked.slice(1).concat(packings.filter((packing) => !eligible.includes(packing))).map(
+      (packing) =>
+        `${packing}: ${scores[packing].toFixed(3)}× (${points(best, packing) >= 0 ? '-' : '+'}${Math.abs(points(best, packing)).toFixed(1)} ` +
+        `points vs ${best}), p99 ${p99s[packing].toFixed(3)}×; ${describeLoss(packing)}.`,
+    ),
+    `Round-to-round noise (largest half-range of the per-round on/off ratios): ±${noisePoints.toFixed(1)} points. ` +
+      (ranked.length > 1 && points(best, ranked[1]) < noisePoints
+        ? `${best} leads ${ranked[1]} by less than that: not a significant difference in throughput.`
+        : `The lead is larger than that.`),
+    lossless.length === 0 ? 'Every measured mode lost lines: see the nothing-lost table.' : '',
+    best === currentDefault
+      ? `The app's default (--statsd-packing ${currentDefault}) is this mode.`
+      : `The app's current default is ${currentDefault}; these numbers favour ${best}.`,
+  ].filter((reason) => reason !== '');
+  return { packing: best, currentDefault, scores, reasons };
+}
+
+export function summarise(raw: RawResults): Summary {
+  const workerCounts = [...new Set(raw.runs.map((run) => run.workers))].sort((a, b) => a - b);
+  const onId = appId(raw.defaultPacking);
+  const overhead = workerCounts.map((workers): OverheadRow => {
+    const ratio = pairedRatio(raw.runs, workers, onId, 'app-off');
+    return {
+      workers,
+      packing: raw.defaultPacking,
+      on: stats(runsOf(raw.runs, workers, onId)),
+      off: stats(runsOf(raw.runs, workers, 'app-off')),
+      ratio,
+      throughputTargetMet: ratio.throughput >= TARGETS.throughputRatioAtLeast,
+      p99TargetMet: ratio.p99 <= TARGETS.p99RatioAtMost,
+    };
+  });
+  const packing = workerCounts.flatMap((workers) =>
+    raw.packings.map((mode): PackingRow => ({
+      workers,
+      packing: mode,
+      isDefault: mode === raw.defaultPacking,
+      stats: stats(runsOf(raw.runs, workers, appId(mode))),
+      ratioToOff: pairedRatio(raw.runs, workers, appId(mode), 'app-off'),
+    })),
+  );
+  const peerIds = ['bare-http', 'app-off', onId, 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on'];
+  const label = (id: string) => raw.contenders.find((contender) => contender.id === id)?.label ?? id;
+  const peers = workerCounts.flatMap((workers) =>
+    peerIds
+      .filter((id) => runsOf(raw.runs, workers, id).length > 0)
+      .map((id): PeerRow => ({
+        workers,
+        contender: id,
+        label: label(id),
+        stats: stats(runsOf(raw.runs, workers, id)),
+        ratioToApp: pairedRatio(raw.runs, workers, id, onId),
+      })),
+  );
+  const lossless = raw.lossless.map(losslessRow);
+  const memory = raw.lossless.flatMap((record) => memoryRows(record, raw.options.losslessS));
+  const noiseRows = workerCounts.map((workers) => noise(raw.runs, packing, workers));
+  return {
+    overhead,
+    packing,
+    peers,
+    lossless,
+    memory,
+    noise: noiseRows,
+    recommendation: recommend(packing, lossless, noiseRows, raw.packings, raw.defaultPacking),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering: each section is built once as a table, then printed as text or as Markdown.
+// ---------------------------------------------------------------------------------------------
+
+export interface Table {
+  readonly title: string;
+  readonly headers: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  readonly notes: readonly string[];
+}
+
+const int = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
+const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(3)}×` : 'n/a');
+const mib = (kib: number) => (kib / 1024).toFixed(1);
+const signedMib = (kib: number) => `${kib >= 0 ? '+' : '-'}${mib(Math.abs(kib))}`;
+const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
+
+function overheadTable(summary: Summary, raw: RawResults): Table {
+  return {
+    title: `Overhead: metrics on (--statsd-packing ${raw.defaultPacking}, the default) vs off, GET /`,
+    headers: ['workers', 'on req/s', 'off req/s', 'ratio', `≥ ${TARGETS.throughputRatioAtLeast}`, 'on p99 ms', 'off p99 ms', 'p99 ratio', `≤ ${TARGETS.p99RatioAtMost}`],
+    rows: summary.overhead.map((row) => [
+      String(row.workers),
+      int(row.on.requestsPerSecond),
+      int(row.off.requestsPerSecond),
+      times(row.ratio.throughput),
+      yesNo(row.throughputTargetMet),
+      ms(row.on.latencyP99Ms),
+      ms(row.off.latencyP99Ms),
+      times(row.ratio.p99),
+      yesNo(row.p99TargetMet),
+    ]),
+    notes: [`Ratios: median over ${raw.options.pairs} rounds of the on/off ratio within each round; req/s and ms: medians.`],
+  };
+}
+
+function packingTable(summary: Summary): Table {
+  return {
+    title: 'Packing: each --statsd-packing vs metrics off (same rounds)',
+    headers: ['workers', 'packing', 'req/s', '× off', 'p50 ms', 'p99 ms', 'p99 × off', 'datagrams/request'],
+    rows: summary.packing.map((row) => {
+      const loss = summary.lossless.find((lossless) => lossless.packing === row.packing);
+      return [
+        String(row.workers),
+        row.packing + (row.isDefault ? ' (default)' : ''),
+        int(row.stats.requestsPerSecond),
+        times(row.ratioToOff.throughput),
+        ms(row.stats.latencyP50Ms),
+        ms(row.stats.latencyP99Ms),
+        times(row.ratioToOff.p99),
+        loss ? loss.datagramsPerRequest.toFixed(2) : 'n/a',
+      ];
+    }),
+    notes: [
+      'datagrams/request: from the nothing-lost run (statsd_exporter_udp_packets_total / responses).',
+      'Noise: ' +
+        summary.noise
+          .map((row) => `${row.workers} worker(s): per-round ratios ±${row.ratioSpreadPoints.toFixed(1)} points, metrics-off req/s ±${row.offSpreadPercent.toFixed(1)}%`)
+          .join('; ') +
+        ' between rounds.',
+    ],
+  };
+}
+
+function peersTable(summary: Summary, raw: RawResults): Table {
+  return {
+    title: `Peers: ratio to this app with metrics on (${raw.defaultPacking})`,
+    headers: ['workers', 'contender', 'req/s', '× app', 'p50 ms', 'p99 ms', 'p99 × app', 'errors'],
+    rows: summary.peers.map((row) => [
+      String(row.workers),
+      row.label,
+      int(row.stats.requestsPerSecond),
+      times(row.ratioToApp.throughput),
+      ms(row.stats.latencyP50Ms),
+      ms(row.stats.latencyP99Ms),
+      times(row.ratioToApp.p99),
+      int(row.stats.errors + row.stats.non2xx),
+    ]),
+    notes: [
+      'Gunicorn runs its default sync workers, which close the connection after each response (no keep-alive).',
+    ],
+  };
+}
+
+function losslessTable(summary: Summary, raw: RawResults): Table {
+  return {
+    title: `Nothing lost: saturation for ~${raw.options.losslessS} s into a fresh statsd_exporter`,
+    headers: ['packing', 'workers', 'seconds', 'req/s', 'responses', 'exporter count', 'difference', 'exporter drops', 'kernel drops', 'datagrams/request', 'nothing lost'],
+    rows: summary.lossless.map((row) => [
+      row.packing,
+      String(row.workers),
+      row.durationS.toFixed(1),
+      int(row.requestsPerSecond),
+      String(row.responses),
+      String(row.exporterRequests),
+      String(row.difference),
+      String(row.exporterUdpDrops),
+      row.kernelUdpDrops === null ? 'n/a' : String(row.kernelUdpDrops),
+      row.datagramsPerRequest.toFixed(2),
+      yesNo(row.nothingLost),
+    ]),
+    notes: [
+      'exporter count: increase of gunicorn_requests_total over the run; responses: what autocannon received',
+      '(a fixed number of requests, so none is in flight at the end). exporter drops:',
+      'statsd_exporter_udp_packet_drops_total; kernel drops: the drops column of /proc/net/udp for its socket.',
+    ],
+  };
+}
+
+function memoryTable(summary: Summary): Table {
+  return {
+    title: 'Memory: VmRSS of each app worker under saturation (during the nothing-lost run)',
+    headers: ['packing', 'worker pid', 'mid at s', 'mid MiB', 'end at s', 'end MiB', 'delta MiB'],
+    rows: summary.memory.map((row) => [
+      row.packing,
+      String(row.pid),
+      row.midAtS.toFixed(0),
+      mib(row.midKiB),
+      row.endAtS.toFixed(0),
+      mib(row.endKiB),
+      signedMib(row.deltaKiB),
+    ]),
+    notes: ['mid: the sample nearest half-time; end: when the last response arrived. Sampled every second (all in the JSON).'],
+  };
+}
+
+export function tables(raw: RawResults, summary: Summary): Table[] {
+  return [overheadTable(summary, raw), packingTable(summary), losslessTable(summary, raw), peersTable(summary, raw), memoryTable(summary)];
+}
+
+export function headerLines(raw: RawResults): string[] {
+  const m = raw.machine;
+  const o = raw.options;
+  const tools = Object.entries(raw.tools).map(([name, version]) => `${name} ${version}`).join(', ');
+  return [
+    `Date: ${m.date}${o.quick ? '  (--quick: smoke run, numbers meaningless)' : ''}`,
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryMiB} MiB, ${m.os}, Node ${m.nodeVersion}`,
+    `Busy: load average ${m.loadAverageStart.join(' ')} at start (CPU ${m.idlePercentStart ?? 'n/a'}% idle just before), ` +
+      `${raw.loadAverageEnd.join(' ')} at end; ${Math.round(raw.elapsedS)} s in all`,
+    `Tools: ${tools}`,
+    `Load: GET / on loopback, keep-alive, ${o.connections} connections, no pipelining, autocannon in the orchestrating ` +
+      `process (it shares the cores with the server); each run ${o.durationS} s after ${o.warmupS} s of unmeasured ` +
+      `warm-up; ${o.pairs} rounds, order rotated each round`,
+  ];
+}
+
+function textTable(table: Table): string {
+  const widths = table.headers.map((header, column) =>
+    Math.max(header.length, ...table.rows.map((row) => row[column].length)),
+  );
+  // Numbers right-aligned, the first (name-like) columns left-aligned.
+  const cell = (value: string, column: number) =>
+    /^[-+]?[\d,.]+(×| \(default\))?$|^n\/a$/.test(value) ? value.padStart(widths[column]) : value.padEnd(widths[column]);
+  const line = (cells: readonly string[]) => cells.map(cell).join('  ').trimEnd();
+  return [
+    table.title,
+    line(table.headers),
+    widths.map((width) => '-'.repeat(width)).join('  '),
+    ...table.rows.map(line),
+    ...table.notes.map((note) => `  ${note}`),
+  ].join('\n');
+}
+
+export function renderText(raw: RawResults, summary: Summary): string {
+  return [
+    headerLines(raw).join('\n'),
+    ...tables(raw, summary).map(textTable),
+    ['Packing recommendation', ...summary.recommendation.reasons.map((reason) => `  ${reason}`)].join('\n'),
+  ].join('\n\n') + '\n';
+}
+
+const escapeCell = (value: string) => value.replace(/\|/g, '\\|');
+
+function markdownTable(table: Table): string {
+  const numeric = table.headers.map((_, column) => table.rows.length > 0 && table.rows.every((row) => /^[-+]?[\d,.]+×?$|^n\/a$/.test(row[column])));
+  return [
+    `**${table.title}**`,
+    '',
+    `| ${table.headers.map(escapeCell).join(' | ')} |`,
+    `|${numeric.map((isNumber) => (isNumber ? '---:' : '---')).join('|')}|`,
+    ...table.rows.map((row) => `| ${row.map(escapeCell).join(' | ')} |`),
+    ...(table.notes.length > 0 ? ['', table.notes.join(' ')] : []),
+  ].join('\n');
+}
+
+export function renderMarkdown(raw: RawResults, summary: Summary): string {
+  return [
+    '<!-- Generated by `npm run bench` (bench/report.ts); paste into the README. -->',
+    headerLines(raw).map((line) => `- ${line}`).join('\n'),
+    ...tables(raw, summary).map(markdownTable),
+    ['**Packing recommendation**', '', ...summary.recommendation.reasons.map((reason) => `- ${reason}`)].join('\n'),
+  ].join('\n\n') + '\n';
+}
+
+/** The JSON file: everything measured plus everything derived, so runs can be compared later. */
+export function toJson(raw: RawResults, summary: Summary): string {
+  return `${JSON.stringify({ ...raw, summary }, null, 2)}\n`;
+}
+
+/** "2026-11-25T19:40:12.345Z" -> "2026-11-25T19-40-12Z": sortable and safe in file names. */
+export function resultFileStem(isoDate: string): string {
+  return isoDate.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}

@@ -1,0 +1,63 @@
+// The shape of bench/results/*.json: what one run measured (raw) and what report.ts derives from it.
+// Bump SCHEMA when a field changes meaning, so old files are not compared with new ones blindly.
+import type { BenchOptions } from './args';
+import type { LoadResult } from './load';
+import type { Machine } from './machine';
+
+export const SCHEMA = 1;
+
+/** One measured load run of one contender (ids as in contenders.ts). */
+export interface RunRecord {
+  readonly workers: number;
+  /** Round index: the runs of a round are adjacent in time, so ratios are taken within a round. */
+  readonly round: number;
+  /** Position within the round (the order rotates each round). */
+  readonly position: number;
+  readonly contender: string;
+  readonly load: LoadResult;
+}
+
+export interface MemorySample {
+  /** Seconds since the saturation load started. */
+  readonly atS: number;
+  readonly rssKiB: number;
+}
+
+export interface WorkerMemory {
+  readonly pid: number;
+  readonly samples: readonly MemorySample[];
+}
+
+/** One nothing-lost run: exactly `load.responses` requests at saturation into a fresh exporter. */
+export interface LosslessRecord {
+  readonly packing: string;
+  readonly workers: number;
+  readonly load: LoadResult;
+  /** Increase of gunicorn_requests_total{app=...} over the run, read once it stopped moving. */
+  readonly exporterRequests: number;
+  /** statsd_exporter_udp_packet_drops_total at the end: over the fresh exporter's whole life,
+   * warm-up included, which is stricter than over the counted run alone. */
+  readonly exporterUdpDrops: number;
+  /** Kernel receive-buffer drops on the exporter's (fresh) UDP socket, likewise; null if unreadable. */
+  readonly kernelUdpDrops: number | null;
+  /** statsd_exporter_udp_packets_total and _lines_total increases over the run. */
+  readonly udpPackets: number;
+  readonly lines: number;
+  readonly memory: readonly WorkerMemory[];
+}
+
+export interface RawResults {
+  readonly schema: number;
+  readonly machine: Machine;
+  readonly options: BenchOptions;
+  readonly tools: Readonly<Record<string, string>>;
+  readonly contenders: readonly { readonly id: string; readonly label: string }[];
+  /** The app's current default --statsd-packing and --statsd-flush-interval. */
+  readonly defaultPacking: string;
+  readonly packings: readonly string[];
+  readonly flushIntervalMs: number;
+  readonly runs: readonly RunRecord[];
+  readonly lossless: readonly LosslessRecord[];
+  readonly loadAverageEnd: readonly number[];
+  readonly elapsedS: number;
+}

@@ -1,0 +1,58 @@
+// The interleaved runs behind the overhead, packing and peer tables: for each worker count, every
+// contender is started once, then each round puts every one of them under the same load in turn.
+// Contenders stay up between rounds (idle ones cost nothing measurable) so start-up is paid once.
+import type { BenchOptions } from './args';
+import type { Contender } from './contenders';
+import { runLoad } from './load';
+import type { RunRecord } from './results';
+import type { App } from '../scripts/native-stack/stack';
+
+/** Round r starts at contender r (mod n): nobody always runs first, right after a start-up, or last. */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  const shift = round % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function assertAlive(contender: Contender, server: App): void {
+  const { child } = server.process;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    throw new Error(`${contender.id} exited (${child.exitCode ?? child.signalCode}):\n${server.process.output().slice(-2000)}`);
+  }
+}
+
+export async function runRounds(
+  options: BenchOptions,
+  contenders: readonly Contender[],
+  log: (line: string) => void,
+): Promise<RunRecord[]> {
+  const records: RunRecord[] = [];
+  for (const workers of options.workers) {
+    const servers = new Map<string, App>();
+    try {
+      // One at a time, so start-ups do not compete for the two cores.
+      for (const contender of contenders) servers.set(contender.id, await contender.start(workers));
+      for (let round = 0; round < options.pairs; round += 1) {
+        for (const [position, contender] of roundOrder(contenders, round).entries()) {
+          const server = servers.get(contender.id)!;
+          const url = `${server.url}/`;
+          await runLoad(url, { connections: options.connections, durationS: options.warmupS });
+          const load = await runLoad(url, { connections: options.connections, durationS: options.durationS });
+          assertAlive(contender, server);
+          records.push({ workers, round, position, contender: contender.id, load });
+          log(
+            `  workers=${workers} round ${round + 1}/${options.pairs} ${contender.id.padEnd(20)} ` +
+              `${Math.round(load.requestsPerSecond).toString().padStart(6)} req/s  p99 ${load.latencyP99Ms.toFixed(2)} ms` +
+              (load.errors + load.timeouts + load.non2xx > 0 ? `  errors ${load.errors + load.timeouts} non2xx ${load.non2xx}` : ''),
+          );
+          // Let the previous run's connections close before the next contender starts.
+          await sleep(250);
+        }
+      }
+    } finally {
+      await Promise.all([...servers.values()].map((server) => server.stop()));
+    }
+  }
+  return records;
+}

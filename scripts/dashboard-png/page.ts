@@ -1,0 +1,254 @@
+// Builds the HTML page: the panels' data and display options as a JSON model, uPlot and its CSS,
+// units.ts and client.ts transpiled in, a dark Grafana-like stylesheet. Also decides, before
+// anything is drawn, which panels or options the page cannot draw faithfully.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as ts from 'typescript';
+import { CALC_TITLES, KNOWN_CALCS, reduce } from './calcs';
+import { gridHeight, panelBox, type FieldOverride, type Panel, type PixelBox, type ThresholdStep, type ValueMapping } from './dashboard';
+import { DRAWN_PANEL_TYPES, type PanelData, type ResolvedVariable, type TimeRange } from './queries';
+import { KNOWN_UNITS } from './units';
+
+const UPLOT_DIR = path.dirname(require.resolve('uplot/package.json'));
+
+export interface PageSeries {
+  name: string;
+  refId: string;
+  color: string | null;
+  /** Values on the panel's time grid (null = no sample), for time series. */
+  values?: (number | null)[];
+  /** The reduced value, for stats and bar gauges. */
+  value?: number | null;
+  /** Legend columns: calc id → value. */
+  calcs: Record<string, number | null>;
+}
+
+export interface PagePanel {
+  id: number;
+  type: string;
+  title: string;
+  box: PixelBox;
+  unit: string;
+  decimals?: number;
+  min?: number;
+  max?: number;
+  colorMode: string;
+  fixedColor?: string;
+  thresholds: ThresholdStep[];
+  thresholdsStyle: string;
+  mappings: ValueMapping[];
+  custom: Record<string, unknown>;
+  options: Record<string, unknown>;
+  /** Seconds since the epoch, for uPlot's x axis. */
+  xs?: number[];
+  range: { from: number; to: number };
+  series: PageSeries[];
+  legendCalcs: { id: string; title: string }[];
+  errors: string[];
+  /** Set when the page does not draw this panel: the reason, shown in its place. */
+  unsupported?: string;
+}
+
+export interface PageModel {
+  title: string;
+  timeText: string;
+  variables: { label: string; display: string }[];
+  provenance: string;
+  width: number;
+  gridHeight: number;
+  panels: PagePanel[];
+}
+
+/** Page width in CSS pixels, and the 16 px of canvas padding Grafana leaves around the grid. */
+export const PAGE_WIDTH = 1600;
+export const PAGE_PADDING = 16;
+export const GRID_WIDTH = PAGE_WIDTH - 2 * PAGE_PADDING;
+
+const SUPPORTED_OVERRIDE_MATCHERS = ['byName', 'byFrameRefID', 'byRegexp'];
+const SUPPORTED_OVERRIDE_PROPERTIES = ['color', 'displayName'];
+const SUPPORTED_THRESHOLD_STYLES = ['off', 'line', 'dashed', 'area', 'line+area', 'dashed+area'];
+
+/** Why the page cannot draw this panel as Grafana would, or [] when it can. */
+export function undrawableReasons(panel: Panel): string[] {
+  const reasons: string[] = [];
+  if (!DRAWN_PANEL_TYPES.includes(panel.type)) return [`panel type "${panel.type}" is not drawn by the renderer`];
+  if (panel.type === 'row') return [];
+  const defaults = panel.fieldConfig?.defaults ?? {};
+  const custom = (defaults.custom ?? {}) as Record<string, unknown>;
+  const options = (panel.options ?? {}) as Record<string, unknown>;
+  const unit = defaults.unit;
+  if (!unit) reasons.push('no unit');
+  else if (!KNOWN_UNITS.includes(unit)) reasons.push(`unit "${unit}" is not one the renderer formats`);
+  for (const override of panel.fieldConfig?.overrides ?? []) {
+    if (!SUPPORTED_OVERRIDE_MATCHERS.includes(override.matcher.id)) reasons.push(`override matcher "${override.matcher.id}"`);
+    for (const property of override.properties) {
+      if (!SUPPORTED_OVERRIDE_PROPERTIES.includes(property.id)) reasons.push(`override property "${property.id}"`);
+    }
+  }
+  const stacking = (custom.stacking as { mode?: string } | undefined)?.mode;
+  if (stacking && stacking !== 'none') reasons.push(`stacking "${stacking}"`);
+  const scale = (custom.scaleDistribution as { type?: string } | undefined)?.type;
+  if (scale && scale !== 'linear') reasons.push(`scale "${scale}"`);
+  const drawStyle = custom.drawStyle as string | undefined;
+  if (drawStyle && drawStyle !== 'line') reasons.push(`draw style "${drawStyle}"`);
+  const thresholdsStyle = (custom.thresholdsStyle as { mode?: string } | undefined)?.mode ?? 'off';
+  if (!SUPPORTED_THRESHOLD_STYLES.includes(thresholdsStyle)) reasons.push(`thresholds style "${thresholdsStyle}"`);
+  const calcs = [
+    ...(((options.reduceOptions as { calcs?: string[] } | undefined)?.calcs) ?? []),
+    ...(((options.legend as { calcs?: string[] } | undefined)?.calcs) ?? []),
+  ];
+  for (const calc of calcs) if (!KNOWN_CALCS.includes(calc)) reasons.push(`reducer "${calc}"`);
+  if (panel.type === 'stat' && options.graphMode && options.graphMode !== 'none') {
+    reasons.push(`stat graph mode "${String(options.graphMode)}" (sparklines are not drawn)`);
+  }
+  if (panel.type === 'bargauge' && options.orientation === 'vertical') reasons.push('vertical bar gauge');
+  if ((options.reduceOptions as { values?: boolean } | undefined)?.values) reasons.push('reduce "all values"');
+  return reasons;
+}
+
+// Grafana's classic palette, in the order it hands colours to a panel's series.
+const CLASSIC_PALETTE = [
+  '#7EB26D', '#EAB839', '#6ED0E0', '#EF843C', '#E24D42', '#1F78C1', '#BA43A9', '#705DA0',
+  '#508642', '#CCA300', '#447EBC', '#C15C17', '#890F02', '#0A437C', '#6D1F62', '#584477',
+];
+
+function overrideMatches(override: FieldOverride, name: string, refId: string): boolean {
+  switch (override.matcher.id) {
+    case 'byName':
+      return override.matcher.options === name;
+    case 'byFrameRefID':
+      return override.matcher.options === refId;
+    case 'byRegexp':
+      return new RegExp(override.matcher.options).test(name);
+    default:
+      return false;
+  }
+}
+
+function seriesStyle(panel: Panel, name: string, refId: string, index: number): { name: string; color: string | null } {
+  const defaults = panel.fieldConfig?.defaults ?? {};
+  let color: string | null = null;
+  const mode = defaults.color?.mode ?? (panel.type === 'timeseries' ? 'palette-classic' : 'thresholds');
+  if (mode === 'fixed') color = defaults.color?.fixedColor ?? null;
+  else if (mode.startsWith('palette-classic')) color = CLASSIC_PALETTE[index % CLASSIC_PALETTE.length];
+  let displayName = name;
+  for (const override of panel.fieldConfig?.overrides ?? []) {
+    if (!overrideMatches(override, name, refId)) continue;
+    for (const property of override.properties) {
+      if (property.id === 'color') color = (property.value as { fixedColor?: string }).fixedColor ?? color;
+      if (property.id === 'displayName') displayName = String(property.value);
+    }
+  }
+  return { name: displayName, color };
+}
+
+function timeGrid(data: PanelData): number[] | undefined {
+  if (!data.grid) return undefined;
+  const xs: number[] = [];
+  for (let t = data.grid.startMs; t <= data.grid.endMs; t += data.grid.stepMs) xs.push(t / 1000);
+  return xs;
+}
+
+export function buildPanelModel(data: PanelData, range: TimeRange): PagePanel {
+  const { panel } = data;
+  const defaults = panel.fieldConfig?.defaults ?? {};
+  const options = (panel.options ?? {}) as Record<string, unknown>;
+  const reasons = undrawableReasons(panel);
+  const legend = (options.legend ?? {}) as { calcs?: string[] };
+  const legendCalcs = (legend.calcs ?? []).map((id) => ({ id, title: CALC_TITLES[id] ?? id }));
+  const reduceCalc = ((options.reduceOptions as { calcs?: string[] } | undefined)?.calcs ?? ['lastNotNull'])[0];
+  const xs = timeGrid(data);
+  const series: PageSeries[] = data.series.map((s, index) => {
+    const style = seriesStyle(panel, s.name, s.refId, index);
+    const page: PageSeries = { ...style, refId: s.refId, calcs: {} };
+    if (panel.type === 'timeseries' && xs) {
+      const byTime = new Map(s.points.map(([t, v]) => [t / 1000, v]));
+      page.values = xs.map((x) => byTime.get(x) ?? null);
+    }
+    if (reasons.length === 0) {
+      if (panel.type === 'stat' || panel.type === 'bargauge') page.value = reduce(s.points, reduceCalc);
+      for (const { id } of legendCalcs) page.calcs[id] = reduce(s.points, id);
+    }
+    return page;
+  });
+  const custom = (defaults.custom ?? {}) as Record<string, unknown>;
+  return {
+    id: panel.id,
+    type: panel.type,
+    title: panel.title,
+    box: panelBox(panel.gridPos, GRID_WIDTH),
+    unit: defaults.unit ?? 'none',
+    decimals: defaults.decimals,
+    min: defaults.min,
+    max: defaults.max,
+    colorMode: defaults.color?.mode ?? (panel.type === 'timeseries' ? 'palette-classic' : 'thresholds'),
+    fixedColor: defaults.color?.fixedColor,
+    thresholds: defaults.thresholds?.steps ?? [],
+    thresholdsStyle: (custom.thresholdsStyle as { mode?: string } | undefined)?.mode ?? 'off',
+    mappings: defaults.mappings ?? [],
+    custom,
+    options,
+    xs,
+    range: { from: range.fromMs / 1000, to: range.toMs / 1000 },
+    series,
+    legendCalcs,
+    errors: data.runs.filter((run) => run.error).map((run) => `${run.refId}: ${run.error}`),
+    unsupported: reasons.length ? reasons.join('; ') : undefined,
+  };
+}
+
+/** A TypeScript file as a browser script: transpiled, its exports put on window[global]. */
+function browserScript(file: string, global: string): string {
+  const source = readFileSync(path.join(__dirname, file), 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, removeComments: true },
+  });
+  return `(function () { var exports = {}; var module = { exports: exports };\n${outputText}\nwindow.${global} = module.exports; })();`;
+}
+
+/** Inside a <script>, "</script" would end it early. */
+function scriptSafe(text: string): string {
+  return text.replace(/<\/(script)/gi, '<\\/$1');
+}
+
+export function buildPage(model: PageModel): string {
+  const uplotJs = readFileSync(path.join(UPLOT_DIR, 'dist', 'uPlot.iife.min.js'), 'utf8');
+  const uplotCss = readFileSync(path.join(UPLOT_DIR, 'dist', 'uPlot.min.css'), 'utf8');
+  const styles = readFileSync(path.join(__dirname, 'page.css'), 'utf8');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(model.title)}</title>
+<style>${uplotCss}</style>
+<style>${styles}</style>
+</head><body>
+<div id="app" style="width:${model.width}px"></div>
+<script>${scriptSafe(uplotJs)}</script>
+<script>${scriptSafe(browserScript('units.ts', 'units'))}</script>
+<script>window.__model = ${scriptSafe(JSON.stringify(model))};</script>
+<script>${scriptSafe(browserScript('client.ts', 'dashboardClient'))}</script>
+<script>window.dashboardClient.render(window.__model);</script>
+</body></html>`;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function pageModel(options: {
+  title: string;
+  range: TimeRange;
+  variables: readonly ResolvedVariable[];
+  provenance: string;
+  panels: readonly PagePanel[];
+  allPanels: readonly Panel[];
+}): PageModel {
+  const fmt = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return {
+    title: options.title,
+    timeText: `${fmt(options.range.fromMs)} → ${fmt(options.range.toMs)}`,
+    variables: options.variables.map((v) => ({ label: v.label, display: v.display })),
+    provenance: options.provenance,
+    width: PAGE_WIDTH,
+    gridHeight: gridHeight(options.allPanels),
+    panels: [...options.panels],
+  };
+}

@@ -1,0 +1,289 @@
+// The UDP transport on real sockets: exact datagrams per packing, flush/close, outages, DNS re-resolution.
+import * as dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Address, StatsdPacking } from '../../../app/src/config';
+import { createTransport, type StatsdTransport, type TransportOptions } from '../../../app/src/statsd/transport';
+import { collectUdp, type UdpCollector } from '../../support/udp';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function collector(options?: { host?: string; port?: number }): Promise<UdpCollector> {
+  const udp = await collectUdp(options);
+  // Tests close some collectors themselves (an exporter going away); closing twice is fine here.
+  cleanups.push(() => udp.close().catch(() => {}));
+  return udp;
+}
+
+interface Recorded {
+  transport: StatsdTransport;
+  warnings: string[];
+  infos: string[];
+}
+
+function transport(target: Address, packing: StatsdPacking, extra: Partial<TransportOptions> = {}): Recorded {
+  const warnings: string[] = [];
+  const infos: string[] = [];
+  const created = createTransport({
+    target,
+    packing,
+    flushIntervalMs: 1000,
+    warn: (message) => warnings.push(message),
+    info: (message) => infos.push(message),
+    ...extra,
+  });
+  cleanups.push(() => created.close());
+  return { transport: created, warnings, infos };
+}
+
+/** A loopback port with nothing listening: bound, read, released. */
+async function closedPort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `predicate` holds (no timing is asserted: the deadline only bounds a failure). */
+async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Sends one line every 10 ms until `predicate` holds, as a live app would; returns how many were sent. */
+async function sendUntil(sender: StatsdTransport, line: string, predicate: () => boolean, what: string): Promise<number> {
+  let sent = 0;
+  const deadline = Date.now() + 10_000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    sender.send([`${line}:${sent}|c|@1.0`]);
+    sent += 1;
+    await sleep(10);
+  }
+  return sent;
+}
+
+const loopback = (port: number): Address => ({ host: '127.0.0.1', port });
+const LINES = ['p.gunicorn.request.duration:2.49|ms', 'p.gunicorn.requests:1|c|@1.0', 'p.gunicorn.request.status.200:1|c|@1.0'];
+
+describe('packing: exact datagrams', () => {
+  it('line: one datagram per line, as Gunicorn sends them', async () => {
+    const udp = await collector();
+    const { transport: sender } = transport(loopback(udp.port), 'line');
+    sender.send(LINES);
+    await sender.flush();
+    await udp.waitFor((lines) => lines.length === 3);
+    expect(udp.datagrams).toEqual(LINES);
+  });
+
+  it('request: the lines of one send() share a datagram, joined by "\\n"', async () => {
+    const udp = await collector();
+    const { transport: sender } = transport(loopback(udp.port), 'request');
+    sender.send(LINES);
+    sender.send(['p.gunicorn.log.warning:1|c|@1.0']);
+    await sender.flush();
+    await udp.waitFor((lines) => lines.length === 4);
+    expect(udp.datagrams).toEqual([LINES.join('\n'), 'p.gunicorn.log.warning:1|c|@1.0']);
+  });
+
+  it('request: a send() larger than a datagram is split at line boundaries', async () => {
+    const udp = await collector();
+    const { transport: sender } = transport(loopback(udp.port), 'request', { maxDatagramBytes: 21 });
+    sender.send(['aaaaaaaaa1', 'aaaaaaaaa2', 'aaaaaaaaa3', 'a-line-longer-than-the-limit-goes-alone']);
+    await sender.flush();
+    await udp.waitFor((lines) => lines.length === 4);
+    expect(udp.datagrams).toEqual(['aaaaaaaaa1\naaaaaaaaa2', 'aaaaaaaaa3', 'a-line-longer-than-the-limit-goes-alone']);
+  });
+
+  it('buffer: lines of several sends wait together and leave as one datagram on the interval', async () => {
+    const udp = await collector();
+    const { transport: sender } = transport(loopback(udp.port), 'buffer', { flushIntervalMs: 20 });
+    sender.send(LINES);
+    sender.send(['p.gunicorn.workers:2|g']);
+    // No flush(): only the interval timer sends it.
+    await udp.waitFor((lines) => lines.length === 4);
+    expect(udp.datagrams).toEqual([[...LINES, 'p.gunicorn.workers:2|g'].join('\n')]);
+  });
+
+  it('buffer: a datagram is sent as soon as the next line would not fit', async () => {
+    const udp = await collector();
+    const { transport: sender } = transport(loopback(udp.port), 'buffer', { maxDatagramBytes: 21, flushIntervalMs: 1000 });
+    sender.send(['aaaaaaaaa1', 'aaaaaaaaa2', 'aaaaaaaaa3']);
+    // The interval is 1 s away: the first datagram can only come from the size limit.
+    await udp.waitFor((lines) => lines.length === 2);
+    expect(udp.datagrams).toEqual(['aaaaaaaaa1\naaaaaaaaa2']);
+    await sender.flush();
+    await udp.waitFor((lines) => lines.length === 3);
+    expect(udp.datagrams).toEqual(['aaaaaaaaa1\naaaaaaaaa2', 'aaaaaaaaa3']);
+  });
+});
+
+describe('flush and close', () => {
+  it.each(['line', 'request', 'buffer'] as const)('%s: flush() hands every line to the kernel before resolving', async (packing) => {
+    const udp = await collector();
+    const { transport: sender } = transport(loopback(udp.port), packing, { flushIntervalMs: 1000 });
+    for (let i = 0; i < 50; i += 1) sender.send([`p.gunicorn.requests:1|c|@1.0|#i:${i}`]);
+    await sender.flush();
+    const lines = await udp.waitFor((received) => received.length === 50);
+    expect(lines).toEqual(Array.from({ length: 50 }, (_, i) => `p.gunicorn.requests:1|c|@1.0|#i:${i}`));
+  });
+
+  it('close() delivers the buffered lines, then drops later sends without throwing', async () => {
+    const udp = await collector();
+    const { transport: sender, warnings } = transport(loopback(udp.port), 'buffer', { flushIntervalMs: 1000 });
+    sender.send(LINES);
+    await sender.close();
+    await udp.waitFor((lines) => lines.length === 3);
+    expect(() => sender.send(['late:1|c|@1.0'])).not.toThrow();
+    await sender.close(); // idempotent
+    await sleep(50);
+    expect(udp.lines()).toEqual(LINES);
+    expect(warnings).toEqual([]);
+  });
+
+  it('close() with a name still resolving neither hangs nor throws', async () => {
+    const { transport: sender } = transport({ host: 'statsd.test', port: 9 }, 'line', {
+      lookup: () => new Promise(() => {}), // a resolver that never answers
+      flushTimeoutMs: 100,
+    });
+    sender.send(LINES);
+    await expect(sender.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('outages: never throw, warn once per outage, say once when it works again', () => {
+  it('no listener: sends keep going, one warning; a listener appears: one recovery; it goes: a new warning', async () => {
+    const port = await closedPort();
+    const { transport: sender, warnings, infos } = transport(loopback(port), 'line', { recoveryQuietMs: 100 });
+
+    await sendUntil(sender, 'down', () => warnings.length > 0, 'the first warning');
+    for (let i = 0; i < 30; i += 1) {
+      sender.send([`more-down:${i}|c|@1.0`]);
+      await sleep(10);
+    }
+    // Many more refused datagrams, still one warning.
+    expect(warnings).toEqual([
+      `statsd: cannot send to 127.0.0.1:${port} (recvmsg ECONNREFUSED); metric lines are dropped until it answers, retrying`,
+    ]);
+
+    const udp = await collector({ port });
+    await sendUntil(sender, 'up', () => infos.length > 0, 'the recovery message');
+    expect(infos).toEqual([`statsd: sending to 127.0.0.1:${port} again`]);
+    expect(udp.lines().length).toBeGreaterThan(0);
+
+    await udp.close();
+    await sendUntil(sender, 'down-again', () => warnings.length > 1, 'the second outage warning');
+    expect(warnings).toHaveLength(2);
+    expect(infos).toHaveLength(1);
+  }, 40_000);
+
+  it('a host name that does not resolve: one warning, no throw, flush still resolves', async () => {
+    const { transport: sender, warnings } = transport({ host: 'no-such-host.invalid', port: 9125 }, 'line', { retryIntervalMs: 20 });
+    for (let i = 0; i < 20; i += 1) {
+      expect(() => sender.send(LINES)).not.toThrow();
+      await sleep(10);
+    }
+    await until(() => warnings.length > 0, 'the warning');
+    await sender.flush();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^statsd: cannot send to no-such-host\.invalid:9125 \(.*ENOTFOUND.*\); metric lines are dropped until it answers, retrying$/);
+  });
+
+  it('a name that starts resolving later: the lines flow and the outage ends once', async () => {
+    const udp = await collector();
+    let resolvable = false;
+    const { transport: sender, warnings, infos } = transport({ host: 'statsd.test', port: udp.port }, 'line', {
+      retryIntervalMs: 20,
+      recoveryQuietMs: 50,
+      lookup: async () => {
+        if (!resolvable) throw Object.assign(new Error('getaddrinfo ENOTFOUND statsd.test'), { code: 'ENOTFOUND' });
+        return { address: '127.0.0.1', family: 4 };
+      },
+    });
+    await sendUntil(sender, 'early', () => warnings.length > 0, 'the warning');
+    resolvable = true;
+    await sendUntil(sender, 'late', () => infos.length > 0, 'the recovery message');
+    expect(warnings).toHaveLength(1);
+    expect(infos).toEqual([`statsd: sending to statsd.test:${udp.port} again`]);
+    expect(udp.lines().every((line) => line.startsWith('late:'))).toBe(true);
+  });
+});
+
+describe('name resolution', () => {
+  it('resolves a real name through the system resolver (localhost → 127.0.0.1 in /etc/hosts)', async () => {
+    const udp = await collector();
+    const { transport: sender, warnings } = transport({ host: 'localhost', port: udp.port }, 'line');
+    sender.send(LINES);
+    await sender.flush();
+    await udp.waitFor((lines) => lines.length === 3);
+    expect(udp.datagrams).toEqual(LINES);
+    expect(warnings).toEqual([]);
+  });
+
+  // Two listeners on one port at two loopback addresses stand for an exporter whose container got a
+  // new address; the injected resolver plays DNS. (Linux routes all of 127/8 to lo.)
+  async function movedExporter() {
+    const before = await collector({ host: '127.0.0.1' });
+    const after = await collector({ host: '127.0.0.2', port: before.port });
+    const dns = { address: '127.0.0.1' };
+    const lookup = async () => ({ address: dns.address, family: 4 as const });
+    return { before, after, dns, lookup };
+  }
+
+  it('re-resolves periodically and follows a new address without an error', async () => {
+    const { before, after, dns, lookup } = await movedExporter();
+    const { transport: sender, warnings } = transport({ host: 'statsd.test', port: before.port }, 'line', {
+      lookup,
+      resolveIntervalMs: 30,
+    });
+    await sendUntil(sender, 'first', () => before.lines().length > 0, 'a line at the first address');
+    dns.address = '127.0.0.2';
+    await sendUntil(sender, 'second', () => after.lines().length > 0, 'a line at the new address');
+    expect(after.lines().every((line) => line.startsWith('second:'))).toBe(true);
+    expect(warnings).toEqual([]);
+  });
+
+  it('re-resolves after errors: the old address refuses, the new one gets the lines', async () => {
+    const { before, after, dns, lookup } = await movedExporter();
+    const { transport: sender, warnings, infos } = transport({ host: 'statsd.test', port: before.port }, 'line', {
+      lookup,
+      resolveIntervalMs: 3_600_000, // the periodic lookup cannot be what finds it
+      retryIntervalMs: 20,
+      recoveryQuietMs: 50,
+    });
+    await sendUntil(sender, 'first', () => before.lines().length > 0, 'a line at the first address');
+    await before.close();
+    dns.address = '127.0.0.2';
+    await sendUntil(sender, 'second', () => infos.length > 0, 'the recovery message');
+    expect(after.lines().length).toBeGreaterThan(0);
+    expect(warnings).toHaveLength(1);
+    expect(infos).toEqual([`statsd: sending to statsd.test:${before.port} again`]);
+  });
+
+  it('a failing re-resolution keeps the known address: no warning, lines still arrive', async () => {
+    const udp = await collector();
+    let lookups = 0;
+    const { transport: sender, warnings } = transport({ host: 'statsd.test', port: udp.port }, 'line', {
+      resolveIntervalMs: 20,
+      lookup: async () => {
+        lookups += 1;
+        if (lookups > 1) throw Object.assign(new Error('getaddrinfo EAI_AGAIN statsd.test'), { code: 'EAI_AGAIN' });
+        return { address: '127.0.0.1', family: 4 };
+      },
+    });
+    await until(() => lookups >= 3, 'failed periodic lookups');
+    sender.send(LINES);
+    await sender.flush();
+    await udp.waitFor((lines) => lines.length === 3);
+    expect(udp.datagrams).toEqual(LINES);
+    expect(warnings).toEqual([]);
+  });
+});

@@ -1,0 +1,30 @@
+// bench/args.ts: the full run's defaults, --quick, explicit flags over --quick, and one message per bad flag.
+import { describe, expect, it } from 'vitest';
+import { ArgsError, FULL, parseArgs, QUICK } from '../../bench/args';
+
+const OUT = '/tmp/bench-out';
+
+describe('parseArgs', () => {
+  it.each([
+    ['no flags: the full run', [], { ...FULL, quick: false, outDir: OUT }],
+    ['--quick: short durations', ['--quick'], { ...QUICK, quick: true, outDir: OUT }],
+    ['explicit flags win over --quick', ['--quick', '--duration', '3', '--pairs=2'], { ...QUICK, quick: true, durationS: 3, pairs: 2, outDir: OUT }],
+    ['--workers: sorted, duplicates dropped', ['--workers', '2,1,2'], { ...FULL, quick: false, workers: [1, 2], outDir: OUT }],
+    ['--lossless-duration and --out', ['--lossless-duration', '5', '--out', '/x'], { ...FULL, quick: false, losslessS: 5, outDir: '/x' }],
+  ])('%s', (_name, argv, expected) => {
+    expect(parseArgs(argv, OUT)).toEqual(expected);
+  });
+
+  it.each([
+    ['a zero duration', ['--duration', '0'], '--duration: expected a positive number, got "0"'],
+    ['a fractional pair count', ['--pairs', '1.5'], '--pairs: expected a positive integer, got "1.5"'],
+    ['a worker list with a word', ['--workers', '1,two'], '--workers: expected a positive integer, got "two"'],
+    ['a flag without its value', ['--duration'], '--duration: missing value'],
+  ])('rejects %s', (_name, argv, message) => {
+    expect(() => parseArgs(argv, OUT)).toThrow(new ArgsError(message));
+  });
+
+  it('rejects an unknown flag, showing the usage', () => {
+    expect(() => parseArgs(['--fast'], OUT)).toThrow(/unknown option "--fast"\nUsage: npm run bench/);
+  });
+});

@@ -1,0 +1,98 @@
+// `npm run bench` in --quick mode with tiny durations: it completes against the real programs and
+// writes well-formed JSON with every section, and the Markdown. Never asserts a timing or a ratio.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { start, stopAll } from '../../scripts/native-stack/processes';
+import { requireTool, ROOT } from '../../scripts/native-stack/stack';
+
+const PACKINGS = ['line', 'request', 'buffer'];
+const CONTENDERS = ['app-off', ...PACKINGS.map((packing) => `app-${packing}`), 'bare-http', 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on'];
+
+describe('npm run bench -- --quick', () => {
+  const outDir = mkdtempSync(path.join(tmpdir(), 'bench-smoke-'));
+  let output = '';
+  let exitCode: number | NodeJS.Signals;
+  let results: Record<string, any>;
+
+  beforeAll(async () => {
+    requireTool('STATSD_EXPORTER_BIN');
+    requireTool('GUNICORN_BIN');
+    const bench = start('bench', process.execPath, [
+      '--require', 'ts-node/register', path.join(ROOT, 'bench', 'main.ts'),
+      '--quick', '--duration', '0.5', '--warmup', '0.2', '--lossless-duration', '1', '--out', outDir,
+    ], { cwd: ROOT });
+    exitCode = await bench.exited;
+    output = bench.output();
+    results = JSON.parse(readFileSync(path.join(outDir, 'latest.json'), 'utf8'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await stopAll();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('exits 0 and prints the table with the machine at the top', () => {
+    expect(exitCode, output).toBe(0);
+    expect(output).toMatch(/^Date: .*\nMachine: .+ cores, .*Node v\d+/m);
+    for (const title of ['Overhead:', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
+      expect(output).toContain(title);
+    }
+  });
+
+  it('writes <date>.json identical to latest.json, and latest.md', () => {
+    const files = readdirSync(outDir).sort();
+    expect(files).toEqual(expect.arrayContaining(['latest.json', 'latest.md']));
+    const dated = files.filter((file) => /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json$/.test(file));
+    expect(dated).toHaveLength(1);
+    expect(readFileSync(path.join(outDir, dated[0]), 'utf8')).toBe(readFileSync(path.join(outDir, 'latest.json'), 'utf8'));
+    expect(readFileSync(path.join(outDir, 'latest.md'), 'utf8')).toMatch(/^\| workers \| on req\/s /m);
+  });
+
+  it('records the machine', () => {
+    expect(results.machine).toMatchObject({ cores: expect.any(Number), cpuModel: expect.any(String), nodeVersion: process.version });
+  });
+
+  it('ran every contender at both worker counts, each with a load result', () => {
+    const seen = new Set(results.runs.map((run: any) => `${run.workers} ${run.contender}`));
+    expect([...seen].sort()).toEqual([1, 2].flatMap((workers) => CONTENDERS.map((id) => `${workers} ${id}`)).sort());
+    for (const run of results.runs) {
+      expect(run.load).toMatchObject({ responses: expect.any(Number), requestsPerSecond: expect.any(Number), latencyP99Ms: expect.any(Number) });
+    }
+  });
+
+  it('has overhead, packing and peer rows for both worker counts', () => {
+    const { summary } = results;
+    expect(summary.overhead.map((row: any) => row.workers)).toEqual([1, 2]);
+    expect(summary.packing.map((row: any) => `${row.workers} ${row.packing}`)).toEqual(
+      [1, 2].flatMap((workers) => PACKINGS.map((packing) => `${workers} ${packing}`)),
+    );
+    expect(new Set(summary.peers.map((row: any) => row.contender))).toEqual(
+      new Set(['bare-http', 'app-off', `app-${results.defaultPacking}`, 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on']),
+    );
+  });
+
+  it('ran the nothing-lost check for every packing, with exporter and drop counts', () => {
+    expect(results.summary.lossless.map((row: any) => row.packing).sort()).toEqual([...PACKINGS].sort());
+    for (const row of results.summary.lossless) {
+      expect(row).toMatchObject({
+        responses: expect.any(Number),
+        exporterRequests: expect.any(Number),
+        exporterUdpDrops: expect.any(Number),
+        nothingLost: expect.any(Boolean),
+      });
+      expect(row.responses).toBeGreaterThan(0);
+    }
+  });
+
+  it('sampled the memory of every worker of every nothing-lost run', () => {
+    expect(results.summary.memory).toHaveLength(PACKINGS.length * 2);
+    for (const row of results.summary.memory) expect(row.endKiB).toBeGreaterThan(0);
+  });
+
+  it('names a recommended packing with its reasons', () => {
+    expect(PACKINGS).toContain(results.summary.recommendation.packing);
+    expect(results.summary.recommendation.reasons.length).toBeGreaterThan(2);
+  });
+});

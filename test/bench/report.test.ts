@@ -1,0 +1,203 @@
+// bench/report.ts on fixed records: medians, ratios within rounds, the nothing-lost verdict, memory
+// deltas, the packing recommendation and the three renderings. No process, no timing.
+import { describe, expect, it } from 'vitest';
+import type { LoadResult } from '../../bench/load';
+import {
+  median,
+  pairedRatio,
+  renderMarkdown,
+  renderText,
+  resultFileStem,
+  summarise,
+  toJson,
+} from '../../bench/report';
+import type { LosslessRecord, RawResults, RunRecord } from '../../bench/results';
+
+function load(requestsPerSecond: number, p99 = 10, extra: Partial<LoadResult> = {}): LoadResult {
+  return {
+    responses: requestsPerSecond * 8,
+    durationS: 8,
+    requestsPerSecond,
+    latencyP50Ms: p99 / 4,
+    latencyP99Ms: p99,
+    latencyMeanMs: p99 / 3,
+    errors: 0,
+    timeouts: 0,
+    non2xx: 0,
+    ...extra,
+  };
+}
+
+function run(workers: number, round: number, contender: string, rps: number, p99 = 10): RunRecord {
+  return { workers, round, position: 0, contender, load: load(rps, p99) };
+}
+
+function lossless(packing: string, responses: number, counted: number, drops = 0, kernel: number | null = 0): LosslessRecord {
+  return {
+    packing,
+    workers: 2,
+    load: { ...load(1000), responses, durationS: 60 },
+    exporterRequests: counted,
+    exporterUdpDrops: drops,
+    kernelUdpDrops: kernel,
+    udpPackets: packing === 'line' ? responses * 3 : responses,
+    lines: responses * 3,
+    memory: [{ pid: 42, samples: [{ atS: 1, rssKiB: 60_000 }, { atS: 30, rssKiB: 70_000 }, { atS: 60.4, rssKiB: 70_512 }] }],
+  };
+}
+
+const CONTENDERS = ['app-off', 'app-line', 'app-request', 'app-buffer', 'bare-http', 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on'];
+
+function raw(overrides: Partial<RawResults> = {}): RawResults {
+  // Three rounds at 1 and 2 workers; the machine "slows down" by round so only within-round ratios are stable.
+  const rps: Record<string, number> = {
+    'app-off': 10_000, 'app-line': 9_500, 'app-request': 9_800, 'app-buffer': 9_900,
+    'bare-http': 20_000, 'express-prom-bundle': 8_000, 'gunicorn-off': 2_000, 'gunicorn-on': 1_800,
+  };
+  const runs = [1, 2].flatMap((workers) =>
+    [0, 1, 2].flatMap((round) => CONTENDERS.map((id) => run(workers, round, id, rps[id] * workers * (1 - round / 10)))),
+  );
+  return {
+    schema: 1,
+    machine: {
+      date: '2026-11-25T20:00:00.123Z', cpuModel: 'Test CPU', cores: 2, nodeVersion: 'v24.21.0', os: 'Linux test x64',
+      memoryMiB: 1024, loadAverageStart: [0.1, 0.2, 0.3], idlePercentStart: 99.5,
+    },
+    options: { quick: false, durationS: 8, warmupS: 2, pairs: 3, workers: [1, 2], connections: 50, losslessS: 60, outDir: '/tmp/x' },
+    tools: { autocannon: '8.0.0' },
+    contenders: CONTENDERS.map((id) => ({ id, label: `label of ${id}` })),
+    defaultPacking: 'line',
+    packings: ['line', 'request', 'buffer'],
+    flushIntervalMs: 10,
+    runs,
+    lossless: [lossless('line', 60_000, 60_000), lossless('request', 60_000, 60_000), lossless('buffer', 60_000, 59_990, 0, 3)],
+    loadAverageEnd: [1, 1, 1],
+    elapsedS: 700,
+    ...overrides,
+  };
+}
+
+describe('median', () => {
+  it.each([
+    ['odd count: the middle value', [3, 1, 2], 2],
+    ['even count: mean of the middle two', [4, 1, 3, 2], 2.5],
+    ['one value', [7], 7],
+    ['no values: NaN, never a made-up 0', [], Number.NaN],
+  ])('%s', (_name, values, expected) => {
+    expect(median(values)).toEqual(expected);
+  });
+});
+
+describe('pairedRatio', () => {
+  it('takes the ratio within each round, then the median, so drift between rounds cancels', () => {
+    const runs = [
+      run(1, 0, 'a', 100, 10), run(1, 0, 'b', 200, 5),
+      run(1, 1, 'a', 50, 20), run(1, 1, 'b', 100, 10),
+      run(1, 2, 'a', 90, 10), run(1, 2, 'b', 100, 10),
+    ];
+    expect(pairedRatio(runs, 1, 'a', 'b')).toEqual({ throughput: 0.5, p50: 2, p99: 2, rounds: 3, throughputSpread: 0.2 });
+  });
+
+  it('ignores rounds where one side is missing and other worker counts', () => {
+    const runs = [run(1, 0, 'a', 100), run(1, 0, 'b', 100), run(1, 1, 'a', 10), run(2, 1, 'b', 100)];
+    expect(pairedRatio(runs, 1, 'a', 'b').rounds).toBe(1);
+    expect(pairedRatio(runs, 1, 'a', 'b').throughput).toBe(1);
+  });
+});
+
+describe('summarise', () => {
+  const summary = summarise(raw());
+
+  it('overhead compares the default packing with metrics off, per worker count, against the targets', () => {
+    expect(summary.overhead.map((row) => [row.workers, row.packing, row.ratio.throughput, row.throughputTargetMet, row.p99TargetMet]))
+      .toEqual([[1, 'line', 0.95, false, true], [2, 'line', 0.95, false, true]]);
+  });
+
+  it('packing has one row per worker count and mode, each against metrics off', () => {
+    expect(summary.packing.map((row) => [row.workers, row.packing, Number(row.ratioToOff.throughput.toFixed(3))])).toEqual([
+      [1, 'line', 0.95], [1, 'request', 0.98], [1, 'buffer', 0.99],
+      [2, 'line', 0.95], [2, 'request', 0.98], [2, 'buffer', 0.99],
+    ]);
+  });
+
+  it('peers are ratios to the app with metrics on in the default packing', () => {
+    const twoWorkers = summary.peers.filter((row) => row.workers === 2);
+    expect(twoWorkers.map((row) => row.contender)).toEqual(['bare-http', 'app-off', 'app-line', 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on']);
+    expect(twoWorkers.find((row) => row.contender === 'app-line')!.ratioToApp.throughput).toBe(1);
+    expect(twoWorkers.find((row) => row.contender === 'gunicorn-on')!.ratioToApp.throughput).toBeCloseTo(1800 / 9500, 10);
+  });
+
+  it.each([
+    ['exact count and no drops: nothing lost', 'line', 0, true],
+    ['ten lines short and three kernel drops: lost', 'buffer', -10, false],
+  ])('nothing lost: %s', (_name, packing, difference, nothingLost) => {
+    const row = summary.lossless.find((candidate) => candidate.packing === packing)!;
+    expect([row.difference, row.nothingLost]).toEqual([difference, nothingLost]);
+  });
+
+  it('counts an exporter drop as a loss even when the totals happen to match', () => {
+    const [row] = summarise(raw({ lossless: [lossless('line', 10, 10, 1)] })).lossless;
+    expect(row.nothingLost).toBe(false);
+  });
+
+  it('datagrams per request come from the exporter packet counter', () => {
+    expect(summary.lossless.map((row) => row.datagramsPerRequest)).toEqual([3, 1, 1]);
+  });
+
+  it('memory: the sample nearest half-time and the last one, and their difference', () => {
+    const row = summary.memory[0];
+    expect([row.pid, row.midAtS, row.midKiB, row.endAtS, row.endKiB, row.deltaKiB]).toEqual([42, 30, 70_000, 60.4, 70_512, 512]);
+  });
+
+  it('noise: the spread of metrics-off between rounds, and of the within-round ratios (none here)', () => {
+    expect(summary.noise.map((row) => [row.workers, Number(row.offSpreadPercent.toFixed(2)), Number(row.ratioSpreadPoints.toFixed(6))]))
+      .toEqual([[1, 11.11, 0], [2, 11.11, 0]]);
+  });
+
+  it('recommends the fastest mode that lost nothing, not the fastest overall', () => {
+    expect(summary.recommendation.packing).toBe('request');
+    expect(summary.recommendation.reasons.join('\n')).toMatch(/buffer: .*LOST/);
+    expect(summary.recommendation.reasons.join('\n')).toMatch(/current default is line; these numbers favour request/);
+  });
+
+  it('recommends the fastest when every mode lost nothing', () => {
+    const all = raw({ lossless: ['line', 'request', 'buffer'].map((packing) => lossless(packing, 5, 5)) });
+    expect(summarise(all).recommendation.packing).toBe('buffer');
+  });
+});
+
+describe('rendering', () => {
+  const results = raw();
+  const summary = summarise(results);
+
+  it('the text table starts with the date and the machine, and has every section', () => {
+    const text = renderText(results, summary);
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      'Date: 2026-11-25T20:00:00.123Z',
+      'Machine: Test CPU, 2 cores, 1024 MiB, Linux test x64, Node v24.21.0',
+    ]);
+    for (const title of ['Overhead:', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
+      expect(text).toContain(title);
+    }
+  });
+
+  it('the Markdown has a well-formed table per section', () => {
+    const markdown = renderMarkdown(results, summary);
+    expect(markdown.match(/^\|(---:?\|)+$/gm)).toHaveLength(5);
+    for (const block of markdown.split('\n\n').filter((candidate) => candidate.startsWith('|'))) {
+      const cells = block.split('\n').map((line) => line.replace(/\\\|/g, '').split('|').length);
+      expect(new Set(cells).size).toBe(1);
+    }
+  });
+
+  it('the JSON holds the raw records and the summary', () => {
+    const parsed = JSON.parse(toJson(results, summary)) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(expect.arrayContaining(['machine', 'options', 'runs', 'lossless', 'summary']));
+  });
+
+  it.each([
+    ['milliseconds dropped, colons made file-safe', '2026-11-25T19:40:12.345Z', '2026-11-25T19-40-12Z'],
+  ])('result file name: %s', (_name, date, stem) => {
+    expect(resultFileStem(date)).toBe(stem);
+  });
+});

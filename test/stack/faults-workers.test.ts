@@ -1,0 +1,187 @@
+// Issue 5, worker and master faults, against the real exporter: a worker SIGKILLed under load, a
+// worker whose event loop stops (SIGSTOP) for longer than --timeout, SIGTERM with slow requests
+// in flight, and a second signal during the graceful stop. Which worker holds which connection is
+// read from /proc, so "requests on the other worker are unaffected" is checked, not assumed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { LOOPBACK } from '../../scripts/native-stack/ports';
+import { stopAll } from '../../scripts/native-stack/processes';
+import { startApp, startStatsdExporter, type App, type StatsdExporter } from '../../scripts/native-stack/stack';
+import { delta, exporterSnapshot, settledSnapshot, waitForRequests } from '../support/exporter';
+import { drive, get, loadUntilStopped, waitUntil, type Outcome } from '../support/load';
+import { connectionOwners, isAlive, processState } from '../support/procfs';
+import { bootedWorkers } from '../support/server-log';
+
+const APP = 'flask_app';
+
+async function stack(args: readonly string[]): Promise<{ exporter: StatsdExporter; app: App }> {
+  const exporter = await startStatsdExporter();
+  const app = await startApp(
+    ['--statsd-host', `${LOOPBACK}:${exporter.statsdPort}`, '--statsd-prefix', APP, ...args],
+    { workers: 2 },
+  );
+  return { exporter, app };
+}
+
+interface InFlight {
+  /** Client port → outcome promise. */
+  readonly requests: Map<number, Promise<Outcome>>;
+  /** Client port → the worker pid holding its connection. */
+  readonly owners: Map<number, number>;
+}
+
+/**
+ * Opens slow requests until every worker in `workers` holds at least `perWorker` of them (or
+ * `max` are open), then returns them with their owners. The kernel decides which worker accepts.
+ */
+async function slowRequestsOnEveryWorker(
+  app: App,
+  path: string,
+  workers: readonly number[],
+  perWorker = 1,
+  max = 40,
+): Promise<InFlight> {
+  const requests = new Map<number, Promise<Outcome>>();
+  let owners = new Map<number, number>();
+  const held = () => workers.map((pid) => [...owners.values()].filter((owner) => owner === pid).length);
+  while (requests.size < max) {
+    let connected!: (port: number) => void;
+    const portKnown = new Promise<number>((resolve) => (connected = resolve));
+    const outcome = get(app.url, path, { onConnect: connected, timeoutMs: 60_000 });
+    void outcome.then((o) => connected(o.localPort ?? -1));
+    const port = await portKnown;
+    requests.set(port, outcome);
+    await waitUntil(`connection from port ${port} accepted by a worker`, () => connectionOwners(app.port, workers), (o) => o.has(port), 5_000, 20);
+    // Only our slow requests: other clients (background load) connect to the same port.
+    owners = new Map([...connectionOwners(app.port, workers)].filter(([clientPort]) => requests.has(clientPort)));
+    if (held().every((n) => n >= perWorker)) return { requests, owners };
+  }
+  throw new Error(`after ${max} requests the workers held ${JSON.stringify(held())} connections`);
+}
+
+afterEach(async () => {
+  await stopAll();
+});
+
+describe('a worker killed with SIGKILL during load', () => {
+  it('is replaced; requests on the other worker are unaffected; log.error and the gauge show it', async () => {
+    // /io_task takes 1 s: long enough to be in flight, on a known worker, when the kill lands.
+    const { exporter, app } = await stack(['--demo-delay-scale', '0.5']);
+    const [victim, survivor] = bootedWorkers(app.process.output());
+    const baseline = await settledSnapshot(exporter.url, APP);
+
+    const background = loadUntilStopped(app.url, ['/', '/cpu_task', '/no-such-page'], 4);
+    const slow = await slowRequestsOnEveryWorker(app, '/io_task', [victim, survivor], 2);
+    process.kill(victim, 'SIGKILL');
+    await app.process.waitForOutput(/Booting worker with pid: \d+[\s\S]*Booting worker with pid: \d+[\s\S]*Booting worker with pid: \d+/, 10_000);
+    await waitUntil('victim gone', () => isAlive(victim), (alive) => !alive, 5_000);
+
+    const outcomes = new Map<number, Outcome>();
+    for (const [port, outcome] of slow.requests) outcomes.set(port, await outcome);
+    const onSurvivor = [...slow.owners].filter(([, pid]) => pid === survivor).map(([port]) => outcomes.get(port));
+    const onVictim = [...slow.owners].filter(([, pid]) => pid === victim).map(([port]) => outcomes.get(port));
+    expect(onSurvivor.length).toBeGreaterThanOrEqual(2);
+    expect(onSurvivor.map((o) => o?.status)).toEqual(onSurvivor.map(() => 200));
+    // The killed worker's own in-flight requests cannot be saved (nor are they in Gunicorn).
+    expect(onVictim.every((o) => o?.status === null)).toBe(true);
+
+    // Service goes on: after the replacement every request succeeds.
+    const after = await drive(app.url, { '/': 20 }, 4);
+    expect(after.failures).toEqual([]);
+    const backgroundResult = await background.stop();
+    // Each of the 4 background lanes has at most one request in flight when the kill lands.
+    expect(backgroundResult.failures.length).toBeLessThanOrEqual(4);
+
+    const [, , replacement] = bootedWorkers(app.process.output());
+    expect(isAlive(replacement)).toBe(true);
+    expect(isAlive(survivor)).toBe(true);
+    expect(app.process.child.exitCode).toBeNull();
+
+    const answered = onSurvivor.length + after.answered + backgroundResult.answered;
+    const now = await waitForRequests(exporter.url, APP, baseline.requests + answered);
+    expect(now.requests).toBe(baseline.requests + answered);
+    const s = await waitUntil('log.error counted', () => exporterSnapshot(exporter.url, APP), (x) => (x.log.error ?? 0) >= 1);
+    expect(s.log).toEqual({ error: 1 });
+    expect(s.workers).toBe(2);
+    console.info(
+      `SIGKILL: slow requests on victim ${onVictim.length} (all failed), on survivor ${onSurvivor.length} (all 200); ` +
+        `background ${backgroundResult.answered} answered, ${backgroundResult.failures.length} failed ` +
+        `(${backgroundResult.failures.map((f) => f.error).join(', ')})`,
+    );
+  });
+});
+
+describe('a worker whose event loop is blocked longer than --timeout', () => {
+  it('is killed and replaced, log.critical is sent, and the other worker serves meanwhile', async () => {
+    const { exporter, app } = await stack(['--timeout', '2', '--demo-delay-scale', '0.01']);
+    const [hung, other] = bootedWorkers(app.process.output());
+    const baseline = await settledSnapshot(exporter.url, APP);
+
+    // SIGSTOP freezes the worker exactly as a blocked event loop would: no heartbeat, no accept.
+    process.kill(hung, 'SIGSTOP');
+    await waitUntil('worker stopped', () => processState(hung), (state) => state === 'T', 2_000, 20);
+    const meanwhile = await drive(app.url, { '/': 20 }, 4);
+    expect(meanwhile.failures).toEqual([]);
+
+    await app.process.waitForOutput(new RegExp(`WORKER TIMEOUT \\(pid:${hung}\\)`), 15_000);
+    await app.process.waitForOutput(/(Booting worker with pid: \d+[\s\S]*){3}/, 10_000);
+    await waitUntil('hung worker gone', () => isAlive(hung), (alive) => !alive, 10_000);
+    expect(isAlive(other)).toBe(true);
+
+    const after = await drive(app.url, { '/': 20 }, 4);
+    expect(after.failures).toEqual([]);
+    const s = await waitUntil('log.critical counted', () => exporterSnapshot(exporter.url, APP), (x) => (x.log.critical ?? 0) >= 1);
+    expect(s.log.critical).toBe(1);
+    expect(s.workers).toBe(2);
+    const now = await waitForRequests(exporter.url, APP, baseline.requests + 40);
+    expect(now.requests).toBe(baseline.requests + 40);
+  });
+});
+
+describe('SIGTERM with slow requests in flight', () => {
+  it('lets every in-flight request complete, sends its lines, and exits 0 within the graceful timeout', async () => {
+    const graceful = 10;
+    const { exporter, app } = await stack(['--demo-delay-scale', '0.5', '--graceful-timeout', String(graceful)]);
+    const workers = bootedWorkers(app.process.output());
+    const baseline = await settledSnapshot(exporter.url, APP);
+
+    const slow = await slowRequestsOnEveryWorker(app, '/io_task', workers, 2);
+    app.process.signal('SIGTERM');
+    const outcomes = await Promise.all(slow.requests.values());
+    expect(outcomes.map((o) => o.status)).toEqual(outcomes.map(() => 200));
+
+    const code = await Promise.race([
+      app.process.exited,
+      new Promise((resolve) => setTimeout(() => resolve('still running'), (graceful + 5) * 1000)),
+    ]);
+    expect(code).toBe(0);
+    const now = await waitForRequests(exporter.url, APP, baseline.requests + outcomes.length);
+    expect(now.requests).toBe(baseline.requests + outcomes.length);
+    expect(delta(now.byStatus, baseline.byStatus)).toEqual({ '200': outcomes.length });
+    for (const pid of workers) expect(isAlive(pid)).toBe(false);
+  });
+
+  it('exits at once on a second signal, without waiting for the slow requests', async () => {
+    // /io_task takes 20 s, longer than this test may wait: only a forced exit ends it in time.
+    const { app } = await stack(['--demo-delay-scale', '10', '--graceful-timeout', '60']);
+    const workers = bootedWorkers(app.process.output());
+    const slow = await slowRequestsOnEveryWorker(app, '/io_task', workers, 1);
+
+    app.process.signal('SIGTERM');
+    await app.process.waitForOutput(/Handling signal: term/i, 5_000);
+    // Still draining: the graceful stop waits for the 20 s requests.
+    expect(app.process.child.exitCode).toBeNull();
+    app.process.signal('SIGINT');
+    const code = await Promise.race([
+      app.process.exited,
+      new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000)),
+    ]);
+    expect(code).not.toBe('still running');
+    const outcomes = await Promise.all(slow.requests.values());
+    expect(outcomes.every((o) => o.status === null)).toBe(true);
+    for (const pid of workers) expect(isAlive(pid)).toBe(false);
+    console.info(
+      `second signal: master exit ${String(code)}, ${outcomes.length} slow requests cut ` +
+        `(${JSON.stringify(outcomes.map((o) => o.error))}), owners ${JSON.stringify([...slow.owners])}`,
+    );
+  });
+});

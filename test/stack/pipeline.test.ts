@@ -1,0 +1,268 @@
+// The pipeline, end to end with the real programs (issue 3 "Proof"): the app master with two
+// workers sends Gunicorn's lines to the real statsd_exporter (committed mapping), scraped by the
+// real Prometheus (committed config and alert rules, targets on loopback, 1 s intervals).
+// Every count is compared exactly with what the client received.
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
+import { stopAll } from '../../scripts/native-stack/processes';
+import { queryInstant, queryRange, rules } from '../../scripts/native-stack/prometheus-api';
+import {
+  ROOT,
+  startApp,
+  startPrometheus,
+  startStatsdExporter,
+  type App,
+  type Prometheus,
+  type StatsdExporter,
+} from '../../scripts/native-stack/stack';
+import { panelQueries } from '../support/dashboard';
+import {
+  exporterSnapshot,
+  settledSnapshot,
+  statusRecord,
+  waitForRequests,
+  type ExporterSnapshot,
+} from '../support/exporter';
+import { drive, waitUntil } from '../support/load';
+import { renderDashboardIfAvailable } from '../support/render';
+
+const run = promisify(execFile);
+
+const APP = 'flask_app';
+const SEL = `{app="${APP}"}`;
+/** /io_task sleeps 2 s × SCALE = 0.3 s: inside the (0.25, 0.5] bucket of the committed mapping. */
+const SCALE = 0.15;
+const IO_SECONDS = 2 * SCALE;
+const IO_BUCKET = { above: 0.25, upTo: 0.5 };
+const INTERVAL_SECONDS = 1;
+
+let exporter: StatsdExporter;
+let prometheus: Prometheus;
+let app: App;
+let startedAt: number;
+
+/** The value of a PromQL expression that must return exactly one sample. */
+async function scalar(expr: string, time?: number): Promise<number> {
+  const result = await queryInstant(prometheus.url, expr, time);
+  if (result.length !== 1) throw new Error(`${expr}: expected one sample, got ${JSON.stringify(result)}`);
+  return result[0].value;
+}
+
+/** Waits until Prometheus's latest scrape shows `requests` requests; returns the time it did. */
+async function waitForScraped(requests: number): Promise<number> {
+  await waitUntil(
+    `Prometheus to scrape ${requests} requests`,
+    () => scalar(`sum(gunicorn_requests_total${SEL})`).catch(() => NaN),
+    (value) => value === requests,
+    15_000,
+    200,
+  );
+  return Date.now() / 1000;
+}
+
+/** Sum by status from Prometheus, as a record. */
+async function statusesInPrometheus(time?: number): Promise<Record<string, number>> {
+  const rows = await queryInstant(prometheus.url, `sum by (status) (gunicorn_responses_total${SEL})`, time);
+  return Object.fromEntries(rows.map((row) => [row.metric.status, row.value]));
+}
+
+const sumOf = (record: Readonly<Record<string, number>>) => Object.values(record).reduce((a, b) => a + b, 0);
+
+beforeAll(async () => {
+  startedAt = Date.now() / 1000;
+  exporter = await startStatsdExporter();
+  const metricsPort = await freeTcpPort();
+  app = await startApp(
+    [
+      '--statsd-host', `${LOOPBACK}:${exporter.statsdPort}`,
+      '--statsd-prefix', APP,
+      '--metrics-bind', `${LOOPBACK}:${metricsPort}`,
+      '--demo-delay-scale', String(SCALE),
+    ],
+    { workers: 2 },
+  );
+  prometheus = await startPrometheus({
+    targets: {
+      'statsd-exporter:9102': `${LOOPBACK}:${exporter.webPort}`,
+      'app:9464': `${LOOPBACK}:${metricsPort}`,
+    },
+    interval: `${INTERVAL_SECONDS}s`,
+  });
+});
+
+afterAll(async () => {
+  await stopAll();
+  await prometheus?.stop();
+});
+
+describe('app -> statsd_exporter -> Prometheus, with the committed config', () => {
+  let baseline: ExporterSnapshot;
+  let sent = 0; // requests since the baseline, as counted by the clients
+  const expectedStatuses: Record<string, number> = {};
+
+  it('scrapes every job of the committed prometheus.yml', async () => {
+    expect(prometheus.dropped).toEqual([]);
+    const up = await waitUntil(
+      'every target up',
+      () => queryInstant(prometheus.url, 'up'),
+      (rows) => rows.length === 3 && rows.every((row) => row.value === 1),
+    );
+    expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'prometheus', 'statsd-exporter']);
+  });
+
+  it('puts the latency of /io_task (2 s x scale) in the histogram bucket that contains it', async () => {
+    // The start-up readiness probes are real requests: take them as the baseline.
+    baseline = await settledSnapshot(exporter.url, APP);
+    Object.assign(expectedStatuses, baseline.byStatus);
+    const tBase = await waitForScraped(baseline.requests);
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_SECONDS * 1500)); // a scrape after tBase
+
+    const io = await drive(app.url, { '/io_task': 12 }, 12);
+    expect(io.failures).toEqual([]);
+    expect(statusRecord(io.byStatus)).toEqual({ '200': 12 });
+    sent += 12;
+    expectedStatuses['200'] = (expectedStatuses['200'] ?? 0) + 12;
+    await waitForRequests(exporter.url, APP, baseline.requests + sent);
+    const tIo = await waitForScraped(baseline.requests + sent);
+
+    // The histogram between the two instants holds the /io_task requests and nothing else.
+    const bucketDelta = `(gunicorn_request_duration_seconds_bucket${SEL} @ ${tIo} - gunicorn_request_duration_seconds_bucket${SEL} @ ${tBase})`;
+    expect(await scalar(`sum(gunicorn_request_duration_seconds_count${SEL}) @ ${tBase}`)).toBe(baseline.requests);
+    expect(await scalar(`sum(gunicorn_request_duration_seconds_count${SEL}) @ ${tIo}`)).toBe(baseline.requests + 12);
+    for (const q of [0.5, 0.9, 0.99]) {
+      const quantile = await scalar(`histogram_quantile(${q}, sum by (le) ${bucketDelta})`);
+      expect(quantile, `p${q * 100} of /io_task`).toBeGreaterThan(IO_BUCKET.above);
+      expect(quantile, `p${q * 100} of /io_task`).toBeLessThanOrEqual(IO_BUCKET.upTo);
+    }
+    // The mean is not bucketed: a timer of 0.3 s cannot finish sooner.
+    const mean = await scalar(
+      `(sum(gunicorn_request_duration_seconds_sum${SEL} @ ${tIo}) - sum(gunicorn_request_duration_seconds_sum${SEL} @ ${tBase}))` +
+        ` / (sum(gunicorn_request_duration_seconds_count${SEL} @ ${tIo}) - sum(gunicorn_request_duration_seconds_count${SEL} @ ${tBase}))`,
+    );
+    expect(mean).toBeGreaterThanOrEqual(IO_SECONDS);
+    expect(mean).toBeLessThanOrEqual(IO_BUCKET.upTo);
+  });
+
+  it('counts a known mix of requests exactly, per status, in Prometheus', async () => {
+    const mix = await drive(
+      app.url,
+      {
+        '/': 30,
+        '/cpu_task': 10,
+        '/random_status': 40,
+        '/random_sleep': 10,
+        '/io_task': 5,
+        '/no-such-page': 5,
+        '/exception': 3,
+      },
+      10,
+    );
+    expect(mix.failures).toEqual([]);
+    expect(mix.byPath.get('/no-such-page')).toEqual(new Map([[404, 5]]));
+    expect(mix.byPath.get('/exception')).toEqual(new Map([[500, 3]]));
+    sent += mix.answered;
+    for (const [status, n] of mix.byStatus) expectedStatuses[status] = (expectedStatuses[status] ?? 0) + n;
+
+    await waitForRequests(exporter.url, APP, baseline.requests + sent);
+    await waitForScraped(baseline.requests + sent);
+    expect(await statusesInPrometheus()).toEqual(expectedStatuses);
+    expect(await scalar(`sum(gunicorn_request_duration_seconds_count${SEL})`)).toBe(baseline.requests + sent);
+    expect(await scalar(`sum(gunicorn_log_events_total{app="${APP}",level="exception"})`)).toBe(3);
+    expect(await scalar(`gunicorn_workers${SEL}`)).toBe(2);
+  });
+
+  it('counts the requests request-script.sh makes exactly', async () => {
+    const users = 5;
+    const reps = 10;
+    const { stdout, stderr } = await run(
+      path.join(ROOT, 'request-script.sh'),
+      ['--url', app.url, '--concurrency', String(users), '--reps', String(reps), '--delay', '0'],
+      { timeout: 40_000 },
+    );
+    const report = stdout + stderr;
+    expect(report).toMatch(new RegExp(`Transactions:\\s+${users * reps} hits`));
+    expect(report).toMatch(/Failed transactions:\s+0\b/);
+    sent += users * reps;
+
+    await waitForRequests(exporter.url, APP, baseline.requests + sent);
+    await waitForScraped(baseline.requests + sent);
+    const now = await exporterSnapshot(exporter.url, APP);
+    expect(now.requests).toBe(baseline.requests + sent);
+    expect(sumOf(now.byStatus)).toBe(baseline.requests + sent);
+  });
+
+  it('loses and rejects no line: no UDP drops, no sample errors, nothing unmapped', async () => {
+    const s = await exporterSnapshot(exporter.url, APP);
+    expect(s.udpDrops).toBe(0);
+    expect(s.sampleErrors).toBe(0);
+    expect(s.unmapped).toBe(0);
+    // Each request is one timer and two counters; the log counters and the workers gauge are the rest.
+    const logEvents = sumOf(s.log);
+    expect(s.events.observer).toBe(s.requests);
+    expect(s.events.counter).toBe(2 * s.requests + logEvents);
+    expect(s.lines).toBe(s.events.observer + s.events.counter + s.events.gauge);
+    // And Prometheus agrees.
+    expect(await scalar('sum(statsd_exporter_udp_packet_drops_total)')).toBe(0);
+    expect(await scalar('sum(statsd_exporter_sample_errors_total) or vector(0)')).toBe(0);
+  });
+
+  it('returns data for every panel query of the dashboard', async () => {
+    const end = Date.now() / 1000;
+    const queries = panelQueries({ app: APP, rangeSeconds: Math.ceil(end - startedAt), scrapeIntervalSeconds: INTERVAL_SECONDS });
+    expect(queries.length).toBeGreaterThan(10);
+    const empty: string[] = [];
+    for (const query of queries) {
+      const series = await queryRange(prometheus.url, query.expr, { start: startedAt, end, step: INTERVAL_SECONDS });
+      const points = series.flatMap((s) => s.values).filter(([, v]) => Number.isFinite(v));
+      if (points.length === 0) empty.push(`${query.panel} [${query.refId}]: ${query.expr}`);
+    }
+    expect(empty).toEqual([]);
+  });
+
+  it('renders the dashboard from this run with no empty panel', async () => {
+    const result = await renderDashboardIfAvailable({
+      prometheusUrl: prometheus.url,
+      app: APP,
+      start: startedAt,
+      end: Date.now() / 1000,
+      out: path.join(ROOT, '.artifacts', 'pipeline-dashboard.png'),
+    });
+    expect(result.emptyPanels).toEqual([]);
+  });
+
+  it('evaluates every alert rule without error', async () => {
+    const evaluated = await waitUntil(
+      'every rule evaluated',
+      () => rules(prometheus.url),
+      (all) => all.length > 0 && all.every((rule) => rule.health !== 'unknown'),
+    );
+    const unhealthy = evaluated.filter((rule) => rule.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
+    expect(unhealthy).toEqual([]);
+    // A healthy stack under load fires nothing.
+    expect(evaluated.filter((rule) => rule.state !== 'inactive').map((rule) => rule.name)).toEqual([]);
+  });
+
+  it('makes StatsdExporterDown and GunicornRequestMetricsAbsent pending when the exporter stops', async () => {
+    await exporter.kill();
+    const states = await waitUntil(
+      'exporter alerts pending',
+      () => rules(prometheus.url),
+      (all) =>
+        ['StatsdExporterDown', 'GunicornRequestMetricsAbsent'].every((name) =>
+          all.some((rule) => rule.name === name && rule.state !== 'inactive'),
+        ),
+      20_000,
+      250,
+    );
+    const byName = new Map(states.map((rule) => [rule.name, rule.state]));
+    // `for: 2m` and `for: 5m`: pending, not yet firing.
+    expect(byName.get('StatsdExporterDown')).toBe('pending');
+    expect(byName.get('GunicornRequestMetricsAbsent')).toBe('pending');
+    expect(byName.get('AppDown')).toBe('inactive');
+    // The app does not notice beyond one warning: it still answers.
+    expect((await drive(app.url, { '/': 5 })).answered).toBe(5);
+  });
+});

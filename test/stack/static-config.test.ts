@@ -1,0 +1,315 @@
+// The stack's config, checked before anything runs by the programs that read it: statsd_exporter
+// --check-config, promtool, docker-compose config. Deliberately broken copies prove each check
+// catches what it should. Plus the cross-file facts no single tool checks: mounts exist, addresses
+// name real services and ports, and every version pin agrees with scripts/versions.env.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { requireTool, ROOT } from '../../scripts/native-stack/stack';
+
+const MAPPING = path.join(ROOT, 'etc', 'statsd-exporter', 'statsd.conf');
+const PROMETHEUS_DIR = path.join(ROOT, 'etc', 'prometheus');
+const GRAFANA_DIR = path.join(ROOT, 'etc', 'grafana');
+const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yaml');
+
+interface Run {
+  status: number | null;
+  /** stdout and stderr together: these programs split their messages between the two. */
+  output: string;
+}
+
+function run(command: string, args: string[], cwd = ROOT): Run {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  if (result.error) throw new Error(`${command} could not run: ${result.error.message}`);
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'static-config-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A copy of `file` with `from` replaced by `to`; fails if `from` is not there, so a broken copy never silently equals the original. */
+function brokenCopy(file: string, from: string, to: string, name = path.basename(file)): string {
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes(from)) throw new Error(`${file} no longer contains ${JSON.stringify(from)}: update this test`);
+  const copy = path.join(scratch, name);
+  writeFileSync(copy, text.replace(from, () => to));
+  return copy;
+}
+
+const versions: Record<string, string> = Object.fromEntries(
+  readFileSync(path.join(ROOT, 'scripts', 'versions.env'), 'utf8')
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => line.split('=', 2) as [string, string]),
+);
+
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  expose?: string[];
+  volumes?: string[];
+  healthcheck?: { test: string[] };
+  restart?: string;
+}
+const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as { services: Record<string, ComposeService> };
+
+/** Container ports a service declares, as "port/proto": what it listens on inside the network. */
+function listeningPorts(service: ComposeService): string[] {
+  const published = (service.ports ?? []).map((spec) => {
+    const [, containerPort, proto = 'tcp'] = /:(\d+)(?:\/(tcp|udp))?$/.exec(spec) ?? [];
+    return `${containerPort}/${proto}`;
+  });
+  return [...published, ...(service.expose ?? []).map((port) => `${port}/tcp`)];
+}
+
+/** Every string value in a parsed YAML document, however deep. */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}
+
+describe('statsd_exporter --check-config', () => {
+  const check = (mapping: string) =>
+    run(requireTool('STATSD_EXPORTER_BIN'), ['--check-config', `--statsd.mapping-config=${mapping}`]);
+
+  it('accepts the committed mapping', () => {
+    const result = check(MAPPING);
+    expect(result.output).toContain('Configuration check successful');
+    expect(result.status).toBe(0);
+  });
+
+  it('rejects a mapping with an invalid regex, naming the regex', () => {
+    const result = check(brokenCopy(MAPPING, String.raw`'^gunicorn\.requests$'`, String.raw`'^(gunicorn\.requests$'`));
+    expect(result.output).toMatch(/invalid regex \^\(gunicorn\\\\\.requests\$ in mapping: error parsing regexp: missing closing \)/);
+    expect(result.status).toBe(1);
+  });
+
+  it('rejects a mapping with a YAML syntax error, naming the line', () => {
+    const result = check(brokenCopy(MAPPING, '    match_type: regex\n', '    match_type: regex\n   oops\n'));
+    expect(result.output).toMatch(/msg="error loading config" error="yaml: line \d+: /);
+    expect(result.status).toBe(1);
+  });
+
+  it('rejects a mapping with a misspelled field (the exporter parses strictly)', () => {
+    const result = check(brokenCopy(MAPPING, '    name: gunicorn_requests_total', '    nmae: gunicorn_requests_total'));
+    expect(result.output).toMatch(/field nmae not found in type mapper\.MetricMapping/);
+    expect(result.status).toBe(1);
+  });
+});
+
+describe('promtool', () => {
+  const promtool = (...args: string[]) => run(requireTool('PROMTOOL_BIN'), args, PROMETHEUS_DIR);
+
+  it('check config accepts prometheus.yml and the rule file it names', () => {
+    const result = promtool('check', 'config', 'prometheus.yml');
+    expect(result.output).toContain('SUCCESS: prometheus.yml is valid prometheus config file syntax');
+    expect(result.output).toMatch(/Checking alerts\.yml\s+SUCCESS: \d+ rules found/);
+    expect(result.status).toBe(0);
+  });
+
+  it('check rules accepts alerts.yml', () => {
+    const result = promtool('check', 'rules', 'alerts.yml');
+    expect(result.output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(result.status).toBe(0);
+  });
+
+  it('test rules passes alerts.test.yml', () => {
+    const result = promtool('test', 'rules', 'alerts.test.yml');
+    expect(result.output).toContain('SUCCESS');
+    expect(result.output).not.toContain('FAILED');
+    expect(result.status).toBe(0);
+  });
+
+  it('check config rejects a prometheus.yml with a misspelled field', () => {
+    copyFileSync(path.join(PROMETHEUS_DIR, 'alerts.yml'), path.join(scratch, 'alerts.yml'));
+    const broken = brokenCopy(path.join(PROMETHEUS_DIR, 'prometheus.yml'), '  scrape_interval: 15s', '  scrape_intervall: 15s');
+    const result = run(requireTool('PROMTOOL_BIN'), ['check', 'config', broken]);
+    expect(result.output).toMatch(/FAILED: parsing YAML file .*prometheus\.yml: yaml: unmarshal errors:\s+line \d+: field scrape_intervall not found/);
+    expect(result.status).toBe(1);
+  });
+
+  it('check rules rejects an alert whose expression does not parse, naming the rule', () => {
+    const broken = brokenCopy(path.join(PROMETHEUS_DIR, 'alerts.yml'), 'expr: absent(gunicorn_requests_total)', 'expr: absent(gunicorn_requests_total', 'broken-alerts.yml');
+    const result = run(requireTool('PROMTOOL_BIN'), ['check', 'rules', broken]);
+    expect(result.output).toMatch(/"GunicornRequestMetricsAbsent": could not parse expression: .*unclosed left parenthesis/);
+    expect(result.status).toBe(1);
+  });
+});
+
+describe('alert rules', () => {
+  const rules = (parse(readFileSync(path.join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')) as {
+    groups: { rules: { alert: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
+  }).groups.flatMap((group) => group.rules);
+  const tests = (parse(readFileSync(path.join(PROMETHEUS_DIR, 'alerts.test.yml'), 'utf8')) as {
+    tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+  }).tests.flatMap((test) => test.alert_rule_test);
+
+  it('every alert has a for:, a severity, a summary and a description', () => {
+    const incomplete = rules
+      .filter((rule) => !rule.for || !rule.labels?.severity || !rule.annotations?.summary || !rule.annotations?.description)
+      .map((rule) => rule.alert);
+    expect(rules.length).toBeGreaterThan(0);
+    expect(incomplete).toEqual([]);
+  });
+
+  it('every alert is tested both not firing and firing in alerts.test.yml', () => {
+    const untested = rules
+      .filter((rule) => {
+        const cases = tests.filter((test) => test.alertname === rule.alert);
+        return !cases.some((test) => test.exp_alerts.length === 0) || !cases.some((test) => test.exp_alerts.length > 0);
+      })
+      .map((rule) => rule.alert);
+    expect(untested).toEqual([]);
+  });
+});
+
+describe('docker-compose.yaml', () => {
+  it('docker-compose config accepts it', () => {
+    const result = run('docker-compose', ['-f', COMPOSE_FILE, 'config', '--quiet']);
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  const bindMounts = Object.values(compose.services)
+    .flatMap((service) => service.volumes ?? [])
+    .filter((spec) => spec.startsWith('.'));
+
+  it('every file and directory it mounts from the repository exists', () => {
+    expect(bindMounts.length).toBeGreaterThan(0);
+    expect(bindMounts.filter((spec) => !existsSync(path.join(ROOT, spec.split(':')[0])))).toEqual([]);
+  });
+
+  it('mounts everything from the repository read-only', () => {
+    expect(bindMounts.filter((spec) => !spec.endsWith(':ro'))).toEqual([]);
+  });
+
+  it("Grafana's home dashboard path is a file in a mounted directory", () => {
+    const home = compose.services.grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '';
+    const mount = bindMounts.map((spec) => spec.split(':')).find(([, target]) => home.startsWith(`${target}/`));
+    expect(mount, `${home} is under no mount`).toBeDefined();
+    expect(existsSync(path.join(ROOT, mount![0], path.relative(mount![1], home)))).toBe(true);
+  });
+
+  it('every host:port in the Prometheus and Grafana config names a compose service and a port it listens on', () => {
+    // "localhost" in a service's own config means that service.
+    const files: [file: string, service: string][] = [
+      [path.join(PROMETHEUS_DIR, 'prometheus.yml'), 'prometheus'],
+      [path.join(GRAFANA_DIR, 'datasources.yaml'), 'grafana'],
+      [path.join(GRAFANA_DIR, 'dashboards.yaml'), 'grafana'],
+    ];
+    const addresses = files.flatMap(([file, self]) =>
+      strings(parse(readFileSync(file, 'utf8'))).flatMap((value) => {
+        const match = /^(?:https?:\/\/)?([a-z0-9.-]+):(\d+)(?:\/.*)?$/i.exec(value);
+        if (!match) return [];
+        return [{ file: path.basename(file), value, service: match[1] === 'localhost' ? self : match[1], port: `${match[2]}/tcp` }];
+      }),
+    );
+    expect(addresses.length).toBeGreaterThanOrEqual(4);
+    const unknown = addresses.filter(({ service, port }) => !listeningPorts(compose.services[service] ?? {}).includes(port));
+    expect(unknown).toEqual([]);
+  });
+
+  it("the app's flags and environment agree with the ports compose declares", () => {
+    const { app, 'statsd-exporter': exporter } = compose.services;
+    const flag = (name: string) => app.command?.find((arg) => arg.startsWith(`--${name}=`))?.split(':').pop();
+    expect({
+      bind: `${flag('bind')}/tcp`,
+      metricsBind: `${flag('metrics-bind')}/tcp`,
+      statsd: `${app.environment?.STATSD_HOST} ${app.environment?.STATSD_PORT}/udp`,
+    }).toEqual({ bind: '8000/tcp', metricsBind: '9464/tcp', statsd: 'statsd-exporter 9125/udp' });
+    expect(listeningPorts(app)).toEqual(expect.arrayContaining(['8000/tcp', '9464/tcp']));
+    expect(listeningPorts(exporter)).toContain('9125/udp');
+  });
+
+  it('publishes host ports on 127.0.0.1 only', () => {
+    const ports = Object.values(compose.services).flatMap((service) => service.ports ?? []);
+    expect(ports.sort()).toEqual([
+      '127.0.0.1:3000:3000',
+      '127.0.0.1:8000:8000',
+      '127.0.0.1:9090:9090',
+      '127.0.0.1:9102:9102',
+      '127.0.0.1:9125:9125/udp',
+    ]);
+  });
+
+  it('every service has a healthcheck and restart: unless-stopped', () => {
+    const services = Object.entries(compose.services).map(([name, service]) => ({
+      name,
+      healthcheck: Array.isArray(service.healthcheck?.test),
+      restart: service.restart,
+    }));
+    expect(services).toEqual(
+      Object.keys(compose.services).map((name) => ({ name, healthcheck: true, restart: 'unless-stopped' })),
+    );
+  });
+
+  it('the Grafana datasource has uid "prometheus" and timeInterval equal to the scrape interval', () => {
+    const prometheus = parse(readFileSync(path.join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as {
+      global: { scrape_interval: string };
+    };
+    const { datasources } = parse(readFileSync(path.join(GRAFANA_DIR, 'datasources.yaml'), 'utf8')) as {
+      datasources: { uid: string; jsonData: { timeInterval: string } }[];
+    };
+    expect(datasources.map((source) => [source.uid, source.jsonData.timeInterval])).toEqual([
+      ['prometheus', prometheus.global.scrape_interval],
+    ]);
+  });
+});
+
+describe('app/Dockerfile', () => {
+  it('copies from the build context only what .dockerignore lets in', () => {
+    const allowed = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('!'))
+      .map((line) => line.slice(1));
+    const sources = readFileSync(path.join(ROOT, 'app', 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('COPY ') && !line.includes('--from='))
+      .flatMap((line) => line.split(/\s+/).slice(1, -1));
+    expect(sources.length).toBeGreaterThan(0);
+    expect(sources.filter((source) => !allowed.some((entry) => source === entry || source.startsWith(`${entry}/`)))).toEqual([]);
+    expect(sources.filter((source) => !existsSync(path.join(ROOT, source)))).toEqual([]);
+  });
+});
+
+describe('version pins agree with scripts/versions.env', () => {
+  it('compose image tags', () => {
+    const images = Object.values(compose.services).flatMap((service) => (service.image ? [service.image] : []));
+    expect(images.sort()).toEqual([
+      `grafana/grafana:${versions.GRAFANA_VERSION}`,
+      `prom/prometheus:${versions.PROMETHEUS_VERSION}`,
+      `prom/statsd-exporter:${versions.STATSD_EXPORTER_VERSION}`,
+    ]);
+  });
+
+  it("app/Dockerfile's base images", () => {
+    const froms = readFileSync(path.join(ROOT, 'app', 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('FROM '))
+      .map((line) => line.split(/\s+/)[1]);
+    expect(froms.length).toBeGreaterThan(0);
+    expect(new Set(froms)).toEqual(new Set([`node:${versions.NODE_VERSION}-bookworm-slim`]));
+  });
+
+  it.each([
+    ['STATSD_EXPORTER_BIN', 'STATSD_EXPORTER_VERSION', /^statsd_exporter, version (\S+) /m],
+    ['PROMETHEUS_BIN', 'PROMETHEUS_VERSION', /^prometheus, version (\S+) /m],
+    ['PROMTOOL_BIN', 'PROMETHEUS_VERSION', /^promtool, version (\S+) /m],
+    ['GUNICORN_BIN', 'GUNICORN_VERSION', /^gunicorn \(version (\S+)\)/m],
+  ])('$%s --version reports %s', (envVar, pin, pattern) => {
+    const pinned = versions[pin].replace(/^v/, '');
+    const reported = pattern.exec(run(requireTool(envVar), ['--version']).output)?.[1];
+    expect(reported).toBe(pinned);
+  });
+
+  it('the Node running these tests is NODE_VERSION, the version the image ships', () => {
+    expect(process.version).toBe(`v${versions.NODE_VERSION}`);
+  });
+});

@@ -1,0 +1,78 @@
+// Linux /proc readers for the fault tests: which worker process holds the server side of a client's
+// connection, and a process's state. Deterministic where timing-based guesses would not be.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** Server-side TCP sockets listening-port `serverPort`, by the client's port: the socket inode. */
+function serverSocketInodes(serverPort: number): Map<number, string> {
+  const byClientPort = new Map<number, string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const localPort = parseInt(fields[1].split(':')[1], 16);
+      const remotePort = parseInt(fields[2].split(':')[1], 16);
+      const inode = fields[9];
+      if (localPort === serverPort && inode !== '0') byClientPort.set(remotePort, inode);
+    }
+  }
+  return byClientPort;
+}
+
+function socketInodesOf(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // the fd closed while we looked
+    }
+  }
+  return inodes;
+}
+
+/**
+ * Which of `pids` holds the accepted connection from each client port to `serverPort`.
+ * Client ports whose connection no listed process holds (not yet handed to a worker) are absent.
+ */
+export function connectionOwners(serverPort: number, pids: readonly number[]): Map<number, number> {
+  const inodes = serverSocketInodes(serverPort);
+  const owners = new Map<number, number>();
+  const inodesByPid = pids.map((pid) => [pid, socketInodesOf(pid)] as const);
+  for (const [clientPort, inode] of inodes) {
+    for (const [pid, held] of inodesByPid) {
+      if (held.has(inode)) {
+        owners.set(clientPort, pid);
+        break;
+      }
+    }
+  }
+  return owners;
+}
+
+/** The one-letter state of a process (R, S, T stopped, Z zombie), or null when it is gone. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== null && state !== 'Z' && state !== 'X';
+}
