@@ -26,6 +26,7 @@ Options (each also settable by the environment variable in brackets):
                            in all, which tests compare with the counters)  [REPS]
   -h, --help               this help
 
+Before the load, one GET / (with curl) checks that the app answers.
 Needs siege (Debian/Ubuntu: apt-get install siege; macOS: brew install siege) and curl.
 Example: ./request-script.sh --duration 5m --concurrency 20
 '

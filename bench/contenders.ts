@@ -24,6 +24,12 @@ export interface Contender {
 export const APP_PREFIX = 'bench';
 export const APP_LABEL = 'bench';
 const GUNICORN_PREFIX = 'flask_app';
+// Gunicorn's default sync worker closes the connection after every response; the load is
+// keep-alive for every contender, and autocannon mis-times responses on connections the server
+// closes (its queue of request start times goes stale: sub-millisecond responses read as ~1 s).
+// The gthread worker with one thread keeps connections alive and still runs one request at a
+// time per worker, like a Node worker. StatsD is the same code path in either worker class.
+const GUNICORN_WORKER = ['--worker-class', 'gthread', '--threads', '1'];
 
 // The environment can turn StatsD on (STATSD_HOST) or rename the prefix (APP_NAME); every
 // contender gets exactly the flags below and nothing inherited.
@@ -62,12 +68,15 @@ export function contenders(statsdPort: number): Contender[] {
     })),
     { id: 'bare-http', label: 'bare node:http (ceiling)', start: (workers) => startPeer('bare-http.ts', workers) },
     { id: 'express-prom-bundle', label: 'express-prom-bundle (pull)', start: (workers) => startPeer('express-prom-bundle.ts', workers) },
-    { id: 'gunicorn-off', label: 'Gunicorn + Flask, StatsD off', start: (workers) => startGunicorn([], { workers, env: CLEAN_ENV }) },
+    { id: 'gunicorn-off', label: 'Gunicorn + Flask, StatsD off', start: (workers) => startGunicorn(GUNICORN_WORKER, { workers, env: CLEAN_ENV }) },
     {
       id: 'gunicorn-on',
       label: 'Gunicorn + Flask, StatsD on',
       start: (workers) =>
-        startGunicorn(['--statsd-host', `${LOOPBACK}:${statsdPort}`, '--statsd-prefix', GUNICORN_PREFIX], { workers, env: CLEAN_ENV }),
+        startGunicorn([...GUNICORN_WORKER, '--statsd-host', `${LOOPBACK}:${statsdPort}`, '--statsd-prefix', GUNICORN_PREFIX], {
+          workers,
+          env: CLEAN_ENV,
+        }),
     },
   ];
 }

@@ -12,6 +12,7 @@ interface AutocannonOptions {
   duration?: number;
   amount?: number;
   timeout?: number;
+  sampleInt?: number;
 }
 
 interface AutocannonInstance extends PromiseLike<AutocannonResult> {
@@ -43,11 +44,14 @@ export interface LoadResult {
 
 export interface LoadOptions {
   readonly connections: number;
-  /** Run for this long; requests still in flight at the end are abandoned. */
-  readonly durationS?: number;
-  /** Or send exactly this many requests and wait for every response: no request is left in flight,
-   * which is what makes an exact count comparison with the exporter possible. */
-  readonly amount?: number;
+  readonly durationS: number;
+  /** false: one run of durationS; the requests in flight when it ends are abandoned (the server
+   * may still answer and count them). true: back-to-back batches of a fixed number of requests
+   * (autocannon's `amount`), each waiting for all of its responses, until durationS has passed:
+   * nothing is in flight at the end, so the server's count can be compared exactly. */
+  readonly exact?: boolean;
+  /** Expected requests/s, to size the first exact batch (later ones use the measured rate). */
+  readonly expectedRate?: number;
 }
 
 /** Nearest-rank percentile of ascending `sorted`. */
@@ -56,48 +60,85 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-export async function runLoad(url: string, options: LoadOptions): Promise<LoadResult> {
-  if ((options.durationS === undefined) === (options.amount === undefined)) {
-    throw new Error('runLoad: give exactly one of durationS and amount');
-  }
-  // autocannon's own histogram keeps whole milliseconds, too coarse for a p99 ratio on loopback
-  // (p50 is often 0-2 ms): keep every response time instead (8 bytes each, ~1 MB per run).
-  let times = new Float64Array(1 << 16);
-  let count = 0;
-  // autocannon's own duration runs to its next 1 s tick; the last response is the real end.
-  const startedAt = performance.now();
-  let lastResponseAt = startedAt;
-  const instance = autocannon({
-    url,
-    connections: options.amount === undefined ? options.connections : Math.min(options.connections, options.amount),
-    pipelining: 1,
-    ...(options.amount === undefined ? { duration: options.durationS } : { amount: options.amount }),
-    timeout: 10,
-  });
-  instance.on('response', (_client, _status, _bytes, responseTime) => {
-    if (count === times.length) {
-      const grown = new Float64Array(times.length * 2);
-      grown.set(times);
-      times = grown;
+/** Response times of one or more autocannon runs. autocannon's own histogram keeps whole
+ * milliseconds, too coarse for a p99 ratio on loopback (p50 is often 0-2 ms): keep every
+ * response time instead (8 bytes each, a few MB for a minute at saturation). */
+class Recorder {
+  private times = new Float64Array(1 << 16);
+  count = 0;
+  errors = 0;
+  timeouts = 0;
+  non2xx = 0;
+  responses = 0;
+
+  record(responseTime: number): void {
+    if (this.count === this.times.length) {
+      const grown = new Float64Array(this.times.length * 2);
+      grown.set(this.times);
+      this.times = grown;
     }
-    times[count] = responseTime;
-    count += 1;
-    lastResponseAt = performance.now();
-  });
-  const result = await instance;
-  const sorted = times.subarray(0, count).sort();
-  let sum = 0;
-  for (const time of sorted) sum += time;
-  const durationS = (lastResponseAt - startedAt) / 1000;
-  return {
-    responses: result.requests.total,
-    durationS,
-    requestsPerSecond: durationS > 0 ? result.requests.total / durationS : 0,
-    latencyP50Ms: percentile(sorted, 50),
-    latencyP99Ms: percentile(sorted, 99),
-    latencyMeanMs: count > 0 ? sum / count : 0,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    non2xx: result.non2xx,
-  };
+    this.times[this.count] = responseTime;
+    this.count += 1;
+  }
+
+  add(result: AutocannonResult): void {
+    this.responses += result.requests.total;
+    this.errors += result.errors;
+    this.timeouts += result.timeouts;
+    this.non2xx += result.non2xx;
+  }
+
+  result(durationS: number): LoadResult {
+    const sorted = this.times.subarray(0, this.count).sort();
+    let sum = 0;
+    for (const time of sorted) sum += time;
+    return {
+      responses: this.responses,
+      durationS,
+      requestsPerSecond: durationS > 0 ? this.responses / durationS : 0,
+      latencyP50Ms: percentile(sorted, 50),
+      latencyP99Ms: percentile(sorted, 99),
+      latencyMeanMs: this.count > 0 ? sum / this.count : 0,
+      errors: this.errors,
+      timeouts: this.timeouts,
+      non2xx: this.non2xx,
+    };
+  }
+}
+
+async function autocannonRun(
+  recorder: Recorder,
+  url: string,
+  connections: number,
+  limit: { duration: number } | { amount: number },
+): Promise<void> {
+  // autocannon only notices that a run is over (duration elapsed, or every response of `amount`
+  // in) at its next sample tick, 1 s by default: a 10 ms tick keeps the idle tail negligible.
+  const instance = autocannon({ url, connections, pipelining: 1, timeout: 10, sampleInt: 10, ...limit });
+  instance.on('response', (_client, _status, _bytes, responseTime) => recorder.record(responseTime));
+  recorder.add(await instance);
+}
+
+export async function runLoad(url: string, options: LoadOptions): Promise<LoadResult> {
+  const recorder = new Recorder();
+  const startedAt = performance.now();
+  const elapsedS = () => (performance.now() - startedAt) / 1000;
+  if (!options.exact) {
+    await autocannonRun(recorder, url, options.connections, { duration: options.durationS });
+    return recorder.result(elapsedS());
+  }
+  // Batches of ~5 s: short enough that the last one ends close to durationS, long enough that the
+  // pause between two (connections closing and reopening, a few ms) does not matter.
+  // The first batch is shorter: it is sized from a guess.
+  let rate = options.expectedRate ?? 1000;
+  let batchTargetS = 2;
+  while (elapsedS() < options.durationS) {
+    const batchS = Math.min(batchTargetS, options.durationS - elapsedS());
+    batchTargetS = 5;
+    const amount = Math.max(options.connections, Math.round(rate * batchS));
+    const before = { responses: recorder.responses, at: elapsedS() };
+    await autocannonRun(recorder, url, Math.min(options.connections, amount), { amount });
+    rate = (recorder.responses - before.responses) / Math.max(0.001, elapsedS() - before.at);
+  }
+  return recorder.result(elapsedS());
 }

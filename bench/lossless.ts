@@ -80,12 +80,16 @@ export async function runLossless(
     const url = `${app.url}/`;
     const metricsUrl = `${exporter.url}/metrics`;
     const quietMs = Math.max(1000, 5 * flushIntervalMs);
-    // Warm up and measure the saturation rate, so that a fixed number of requests lasts ~losslessS.
-    const calibration = await runLoad(url, { connections: options.connections, durationS: Math.max(1, options.warmupS) });
-    const amount = Math.max(options.connections, Math.round(calibration.requestsPerSecond * options.losslessS));
+    // Unmeasured warm-up, which also gives the rate to size the first batch of the counted run.
+    const warmup = await runLoad(url, { connections: options.connections, durationS: Math.max(1, options.warmupS) });
     const before = await settledCounters(metricsUrl, quietMs);
     const memory = sampleMemory(workerPids(app.process.output()), 1000);
-    const load = await runLoad(url, { connections: options.connections, amount });
+    const load = await runLoad(url, {
+      connections: options.connections,
+      durationS: options.losslessS,
+      exact: true,
+      expectedRate: warmup.requestsPerSecond,
+    });
     const workerMemory = memory.stop();
     const after = await settledCounters(metricsUrl, quietMs);
     const kernelAfter = kernelUdpDrops(exporter.statsdPort);

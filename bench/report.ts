@@ -21,12 +21,13 @@ export interface Ratio {
   readonly p99: number;
   /** How many rounds had both contenders. */
   readonly rounds: number;
-  /** Half the range of the per-round throughput ratios: how much one round can mislead. */
+  /** Half the range of the per-round throughput ratios: how much one round can mislead (NaN with one round). */
   readonly throughputSpread: number;
 }
 
 export interface OverheadRow {
   readonly workers: number;
+  /** The app's packing; '' for Gunicorn. */
   readonly packing: string;
   readonly on: Stats;
   readonly off: Stats;
@@ -99,6 +100,8 @@ export interface Recommendation {
 
 export interface Summary {
   readonly overhead: readonly OverheadRow[];
+  /** What StatsD costs real Gunicorn + Flask, for reference (the targets are this app's). */
+  readonly gunicornOverhead: readonly OverheadRow[];
   readonly packing: readonly PackingRow[];
   readonly peers: readonly PeerRow[];
   readonly lossless: readonly LosslessRow[];
@@ -141,7 +144,7 @@ export function pairedRatio(runs: readonly RunRecord[], workers: number, a: stri
   const ratio = (pick: (load: RunRecord['load']) => number) => median(perRound(pick));
   const throughputs = perRound((load) => load.requestsPerSecond);
   return {
-    throughputSpread: throughputs.length > 1 ? (Math.max(...throughputs) - Math.min(...throughputs)) / 2 : 0,
+    throughputSpread: throughputs.length > 1 ? (Math.max(...throughputs) - Math.min(...throughputs)) / 2 : Number.NaN,
     throughput: ratio((load) => load.requestsPerSecond),
     p50: ratio((load) => load.latencyP50Ms),
     p99: ratio((load) => load.latencyP99Ms),
@@ -193,9 +196,10 @@ function memoryRows(record: LosslessRecord, plannedS: number): MemoryRow[] {
 
 function noise(runs: readonly RunRecord[], packingRows: readonly PackingRow[], workers: number): NoiseRow {
   const values = runsOf(runs, workers, 'app-off').map((run) => run.load.requestsPerSecond);
-  const spread = values.length > 1 ? (Math.max(...values) - Math.min(...values)) / 2 / median(values) : 0;
+  // With a single round there is no spread to measure: NaN, shown as "n/a", never a reassuring 0.
+  const spread = values.length > 1 ? (Math.max(...values) - Math.min(...values)) / 2 / median(values) : Number.NaN;
   const ratioSpreads = packingRows.filter((row) => row.workers === workers).map((row) => row.ratioToOff.throughputSpread);
-  return { workers, offSpreadPercent: 100 * spread, ratioSpreadPoints: 100 * Math.max(0, ...ratioSpreads) };
+  return { workers, offSpreadPercent: 100 * spread, ratioSpreadPoints: 100 * Math.max(...ratioSpreads) };
 }
 
 const appId = (packing: string) => `app-${packing}`;
@@ -220,7 +224,7 @@ export function recommend(
   const eligible = lossless.length > 0 ? lossless : [...packings];
   const ranked = [...eligible].sort((a, b) => scores[b] - scores[a] || p99s[a] - p99s[b]);
   const best = ranked[0];
-  const noisePoints = Math.max(0, ...noiseRows.map((row) => row.ratioSpreadPoints));
+  const noisePoints = Math.max(...noiseRows.map((row) => row.ratioSpreadPoints));
   const points = (a: string, b: string) => 100 * (scores[a] - scores[b]);
   const describeLoss = (packing: string) => {
     const row = loss(packing);
@@ -238,10 +242,12 @@ export function recommend(
         `${packing}: ${scores[packing].toFixed(3)}× (${points(best, packing) >= 0 ? '-' : '+'}${Math.abs(points(best, packing)).toFixed(1)} ` +
         `points vs ${best}), p99 ${p99s[packing].toFixed(3)}×; ${describeLoss(packing)}.`,
     ),
-    `Round-to-round noise (largest half-range of the per-round on/off ratios): ±${noisePoints.toFixed(1)} points. ` +
-      (ranked.length > 1 && points(best, ranked[1]) < noisePoints
-        ? `${best} leads ${ranked[1]} by less than that: not a significant difference in throughput.`
-        : `The lead is larger than that.`),
+    !Number.isFinite(noisePoints)
+      ? 'One round only: no estimate of the noise, so no difference here is known to be significant.'
+      : `Round-to-round noise (largest half-range of the per-round on/off ratios): ±${noisePoints.toFixed(1)} points. ` +
+        (ranked.length > 1 && points(best, ranked[1]) < noisePoints
+          ? `${best} leads ${ranked[1]} by less than that: not a significant difference in throughput.`
+          : 'The lead is larger than that.'),
     lossless.length === 0 ? 'Every measured mode lost lines: see the nothing-lost table.' : '',
     best === currentDefault
       ? `The app's default (--statsd-packing ${currentDefault}) is this mode.`
@@ -253,18 +259,22 @@ export function recommend(
 export function summarise(raw: RawResults): Summary {
   const workerCounts = [...new Set(raw.runs.map((run) => run.workers))].sort((a, b) => a - b);
   const onId = appId(raw.defaultPacking);
-  const overhead = workerCounts.map((workers): OverheadRow => {
-    const ratio = pairedRatio(raw.runs, workers, onId, 'app-off');
+  const onOff = (workers: number, on: string, off: string, packing: string): OverheadRow => {
+    const ratio = pairedRatio(raw.runs, workers, on, off);
     return {
       workers,
-      packing: raw.defaultPacking,
-      on: stats(runsOf(raw.runs, workers, onId)),
-      off: stats(runsOf(raw.runs, workers, 'app-off')),
+      packing,
+      on: stats(runsOf(raw.runs, workers, on)),
+      off: stats(runsOf(raw.runs, workers, off)),
       ratio,
       throughputTargetMet: ratio.throughput >= TARGETS.throughputRatioAtLeast,
       p99TargetMet: ratio.p99 <= TARGETS.p99RatioAtMost,
     };
-  });
+  };
+  const overhead = workerCounts.map((workers) => onOff(workers, onId, 'app-off', raw.defaultPacking));
+  const gunicornOverhead = workerCounts
+    .filter((workers) => runsOf(raw.runs, workers, 'gunicorn-on').length > 0)
+    .map((workers) => onOff(workers, 'gunicorn-on', 'gunicorn-off', ''));
   const packing = workerCounts.flatMap((workers) =>
     raw.packings.map((mode): PackingRow => ({
       workers,
@@ -292,6 +302,7 @@ export function summarise(raw: RawResults): Summary {
   const noiseRows = workerCounts.map((workers) => noise(raw.runs, packing, workers));
   return {
     overhead,
+    gunicornOverhead,
     packing,
     peers,
     lossless,
@@ -315,26 +326,35 @@ export interface Table {
 const int = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
 const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(3)}×` : 'n/a');
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 const signedMib = (kib: number) => `${kib >= 0 ? '+' : '-'}${mib(Math.abs(kib))}`;
 const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
 
 function overheadTable(summary: Summary, raw: RawResults): Table {
+  const row = (server: string, withTargets: boolean) => (overhead: OverheadRow) => [
+    server,
+    String(overhead.workers),
+    int(overhead.on.requestsPerSecond),
+    int(overhead.off.requestsPerSecond),
+    times(overhead.ratio.throughput),
+    withTargets ? yesNo(overhead.throughputTargetMet) : '',
+    ms(overhead.on.latencyP99Ms),
+    ms(overhead.off.latencyP99Ms),
+    times(overhead.ratio.p99),
+    withTargets ? yesNo(overhead.p99TargetMet) : '',
+  ];
   return {
     title: `Overhead: metrics on (--statsd-packing ${raw.defaultPacking}, the default) vs off, GET /`,
-    headers: ['workers', 'on req/s', 'off req/s', 'ratio', `≥ ${TARGETS.throughputRatioAtLeast}`, 'on p99 ms', 'off p99 ms', 'p99 ratio', `≤ ${TARGETS.p99RatioAtMost}`],
-    rows: summary.overhead.map((row) => [
-      String(row.workers),
-      int(row.on.requestsPerSecond),
-      int(row.off.requestsPerSecond),
-      times(row.ratio.throughput),
-      yesNo(row.throughputTargetMet),
-      ms(row.on.latencyP99Ms),
-      ms(row.off.latencyP99Ms),
-      times(row.ratio.p99),
-      yesNo(row.p99TargetMet),
-    ]),
-    notes: [`Ratios: median over ${raw.options.pairs} rounds of the on/off ratio within each round; req/s and ms: medians.`],
+    headers: ['server', 'workers', 'on req/s', 'off req/s', 'ratio', `≥ ${TARGETS.throughputRatioAtLeast}`, 'on p99 ms', 'off p99 ms', 'p99 ratio', `≤ ${TARGETS.p99RatioAtMost}`],
+    rows: [
+      ...summary.overhead.map(row('this app', true)),
+      ...summary.gunicornOverhead.map(row('Gunicorn + Flask (reference)', false)),
+    ],
+    notes: [
+      `Ratios: median over ${raw.options.pairs} rounds of the on/off ratio within each round; req/s and ms: medians.`,
+      'The targets are this app\'s; Gunicorn\'s own StatsD cost is shown for comparison.',
+    ],
   };
 }
 
@@ -359,7 +379,7 @@ function packingTable(summary: Summary): Table {
       'datagrams/request: from the nothing-lost run (statsd_exporter_udp_packets_total / responses).',
       'Noise: ' +
         summary.noise
-          .map((row) => `${row.workers} worker(s): per-round ratios ±${row.ratioSpreadPoints.toFixed(1)} points, metrics-off req/s ±${row.offSpreadPercent.toFixed(1)}%`)
+          .map((row) => `${row.workers} worker(s): per-round ratios ±${fixed(row.ratioSpreadPoints, 1)} points, metrics-off req/s ±${fixed(row.offSpreadPercent, 1)}%`)
           .join('; ') +
         ' between rounds.',
     ],
@@ -381,7 +401,8 @@ function peersTable(summary: Summary, raw: RawResults): Table {
       int(row.stats.errors + row.stats.non2xx),
     ]),
     notes: [
-      'Gunicorn runs its default sync workers, which close the connection after each response (no keep-alive).',
+      'Gunicorn runs --worker-class gthread --threads 1: keep-alive like the others, one request at a time per worker.',
+      '(Its default sync worker closes every connection, which autocannon cannot time correctly.)',
     ],
   };
 }
@@ -405,8 +426,9 @@ function losslessTable(summary: Summary, raw: RawResults): Table {
     ]),
     notes: [
       'exporter count: increase of gunicorn_requests_total over the run; responses: what autocannon received',
-      '(a fixed number of requests, so none is in flight at the end). exporter drops:',
-      'statsd_exporter_udp_packet_drops_total; kernel drops: the drops column of /proc/net/udp for its socket.',
+      '(sent in batches of a fixed number, each waiting for all its responses: none is in flight at the end).',
+      'exporter drops: statsd_exporter_udp_packet_drops_total; kernel drops: the drops column of /proc/net/udp',
+      "for the exporter's socket (receive buffer full). Both over the fresh exporter's whole life.",
     ],
   };
 }
@@ -444,7 +466,7 @@ export function headerLines(raw: RawResults): string[] {
     `Tools: ${tools}`,
     `Load: GET / on loopback, keep-alive, ${o.connections} connections, no pipelining, autocannon in the orchestrating ` +
       `process (it shares the cores with the server); each run ${o.durationS} s after ${o.warmupS} s of unmeasured ` +
-      `warm-up; ${o.pairs} rounds, order rotated each round`,
+      `warm-up; rounds: ${o.pairs}, contender order rotated each round`,
   ];
 }
 

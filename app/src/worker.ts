@@ -71,7 +71,11 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     if (stopping) res.setHeader('connection', 'close');
     res.once('close', () => {
       inFlight.delete(res);
-      if (stopping) setImmediate(closeIdle);
+      // After every 'close' listener has run: the request's triple and access log line are out.
+      if (stopping) setImmediate(() => {
+        closeIdle();
+        exitWhenDone();
+      });
     });
   };
 
@@ -105,6 +109,15 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     }
   }
 
+  let openServers = 0;
+  let exiting = false;
+  /** Exits once no socket accepts and every request has been reported. */
+  function exitWhenDone(): void {
+    if (exiting || openServers > 0 || inFlight.size > 0) return;
+    exiting = true;
+    void exit();
+  }
+
   async function exit(): Promise<never> {
     await accessLog?.close();
     await metrics.close();
@@ -126,18 +139,18 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     setTimeout(() => {
       for (const server of servers) server.closeAllConnections();
     }, Math.max(gracefulMs - FLUSH_ALLOWANCE_MS, gracefulMs / 2)).unref();
-    let open = servers.filter((server) => server.listening).length;
-    if (open === 0) void exit();
     for (const server of servers) {
       if (!server.listening) continue;
+      openServers += 1;
       // close() stops accepting on this worker's copy of the socket and calls back once every
       // connection has ended.
       server.close(() => {
-        open -= 1;
-        if (open === 0) void exit();
+        openServers -= 1;
+        exitWhenDone();
       });
       server.closeIdleConnections();
     }
+    exitWhenDone();
   }
 
   process.on('SIGTERM', () => stop('graceful'));

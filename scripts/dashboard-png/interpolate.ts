@@ -35,7 +35,7 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 
 /** Milliseconds of a Grafana/Prometheus/Go duration: "15s", "1m30s", "1m0s", "500ms", "2d", or bare seconds "30". */
 export function parseDuration(text: string): number {
-  const trimmed = text.trim().replace(/^<|>$/g, '');
+  const trimmed = text.trim().replace('<', '').replace('>', '');
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * SECOND;
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|[smhdwy])/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {

@@ -4,10 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { screenshot } from './browser';
-import { DASHBOARD_FILE, flattenPanels, loadDashboard } from './dashboard';
+import { DASHBOARD_FILE, flattenPanels, loadDashboard, panelBox } from './dashboard';
 import { DEFAULT_SCRAPE_INTERVAL } from './interpolate';
 import { buildPage, buildPanelModel, GRID_WIDTH, PAGE_WIDTH, pageModel, undrawableReasons } from './page';
-import { panelBox } from './dashboard';
 import { resolveVariables, runPanelQueries, type VariableOverrides } from './queries';
 
 const DATASOURCES_FILE = path.resolve(__dirname, '..', '..', 'etc', 'grafana', 'datasources.yaml');

@@ -60,6 +60,22 @@ export async function queryRange(
   }));
 }
 
+/** The raw samples a range selector (`x[5m]`) holds at `time`: exactly what rate() and increase() see. */
+export async function rawSamples(baseUrl: string, rangeSelector: string, time?: number): Promise<Series[]> {
+  const params: Record<string, string> = { query: rangeSelector };
+  if (time !== undefined) params.time = String(time);
+  const data = await api<{ resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] }>(
+    baseUrl,
+    'query',
+    params,
+  );
+  if (data.resultType !== 'matrix') throw new Error(`${rangeSelector}: not a range selector (got ${data.resultType})`);
+  return data.result.map((row) => ({
+    metric: row.metric,
+    values: row.values.map(([t, v]) => [t, Number(v)] as [number, number]),
+  }));
+}
+
 export interface Rule {
   name: string;
   type: 'alerting' | 'recording';

@@ -47,7 +47,7 @@ describe('npm run bench -- --quick', () => {
     const dated = files.filter((file) => /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json$/.test(file));
     expect(dated).toHaveLength(1);
     expect(readFileSync(path.join(outDir, dated[0]), 'utf8')).toBe(readFileSync(path.join(outDir, 'latest.json'), 'utf8'));
-    expect(readFileSync(path.join(outDir, 'latest.md'), 'utf8')).toMatch(/^\| workers \| on req\/s /m);
+    expect(readFileSync(path.join(outDir, 'latest.md'), 'utf8')).toMatch(/^\| server \| workers \| on req\/s /m);
   });
 
   it('records the machine', () => {
@@ -65,6 +65,7 @@ describe('npm run bench -- --quick', () => {
   it('has overhead, packing and peer rows for both worker counts', () => {
     const { summary } = results;
     expect(summary.overhead.map((row: any) => row.workers)).toEqual([1, 2]);
+    expect(summary.gunicornOverhead.map((row: any) => row.workers)).toEqual([1, 2]);
     expect(summary.packing.map((row: any) => `${row.workers} ${row.packing}`)).toEqual(
       [1, 2].flatMap((workers) => PACKINGS.map((packing) => `${workers} ${packing}`)),
     );

@@ -113,6 +113,10 @@ describe('summarise', () => {
       .toEqual([[1, 'line', 0.95, false, true], [2, 'line', 0.95, false, true]]);
   });
 
+  it('Gunicorn\'s own on/off ratio is reported beside, for reference', () => {
+    expect(summary.gunicornOverhead.map((row) => [row.workers, row.ratio.throughput])).toEqual([[1, 0.9], [2, 0.9]]);
+  });
+
   it('packing has one row per worker count and mode, each against metrics off', () => {
     expect(summary.packing.map((row) => [row.workers, row.packing, Number(row.ratioToOff.throughput.toFixed(3))])).toEqual([
       [1, 'line', 0.95], [1, 'request', 0.98], [1, 'buffer', 0.99],

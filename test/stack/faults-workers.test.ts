@@ -98,21 +98,25 @@ describe('a worker killed with SIGKILL during load', () => {
 
     const answered = onSurvivor.length + after.answered + backgroundResult.answered;
     const now = await waitForRequests(exporter.url, APP, baseline.requests + answered);
-    expect(now.requests).toBe(baseline.requests + answered);
-    const s = await waitUntil('log.error counted', () => exporterSnapshot(exporter.url, APP), (x) => (x.log.error ?? 0) >= 1);
-    expect(s.log).toEqual({ error: 1 });
-    expect(s.workers).toBe(2);
+    const counted = (await settledSnapshot(exporter.url, APP)).requests - baseline.requests;
     console.info(
       `SIGKILL: slow requests on victim ${onVictim.length} (all failed), on survivor ${onSurvivor.length} (all 200); ` +
         `background ${backgroundResult.answered} answered, ${backgroundResult.failures.length} failed ` +
-        `(${backgroundResult.failures.map((f) => f.error).join(', ')})`,
+        `(${backgroundResult.failures.map((f) => f.error).join(', ')}); exporter counted ${counted} of ${answered} answered`,
     );
+    expect(now.requests).toBeGreaterThanOrEqual(baseline.requests + answered);
+    // A request the victim had finished (and reported) just before the kill can still reach its
+    // client as a reset; nothing else may be counted.
+    expect(counted).toBeLessThanOrEqual(answered + backgroundResult.failures.length);
+    const s = await waitUntil('log.error counted', () => exporterSnapshot(exporter.url, APP), (x) => (x.log.error ?? 0) >= 1);
+    expect(s.log).toEqual({ error: 1 });
+    expect(s.workers).toBe(2);
   });
 });
 
 describe('a worker whose event loop is blocked longer than --timeout', () => {
   it('is killed and replaced, log.critical is sent, and the other worker serves meanwhile', async () => {
-    const { exporter, app } = await stack(['--timeout', '2', '--demo-delay-scale', '0.01']);
+    const { exporter, app } = await stack(['--timeout', '3', '--demo-delay-scale', '0.01']);
     const [hung, other] = bootedWorkers(app.process.output());
     const baseline = await settledSnapshot(exporter.url, APP);
 
@@ -160,28 +164,26 @@ describe('SIGTERM with slow requests in flight', () => {
     for (const pid of workers) expect(isAlive(pid)).toBe(false);
   });
 
-  it('exits at once on a second signal, without waiting for the slow requests', async () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('exits at once on a second signal (%s), cutting the slow requests', async (second) => {
     // /io_task takes 20 s, longer than this test may wait: only a forced exit ends it in time.
     const { app } = await stack(['--demo-delay-scale', '10', '--graceful-timeout', '60']);
     const workers = bootedWorkers(app.process.output());
     const slow = await slowRequestsOnEveryWorker(app, '/io_task', workers, 1);
 
     app.process.signal('SIGTERM');
-    await app.process.waitForOutput(/Handling signal: term/i, 5_000);
+    await app.process.waitForOutput(/Handling signal: term/, 5_000);
     // Still draining: the graceful stop waits for the 20 s requests.
     expect(app.process.child.exitCode).toBeNull();
-    app.process.signal('SIGINT');
+    app.process.signal(second);
     const code = await Promise.race([
       app.process.exited,
       new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000)),
     ]);
-    expect(code).not.toBe('still running');
+    // Gunicorn's quick shutdown also exits 0.
+    expect(code).toBe(0);
+    expect(app.process.output()).toContain('Quick shutdown requested');
     const outcomes = await Promise.all(slow.requests.values());
-    expect(outcomes.every((o) => o.status === null)).toBe(true);
+    expect(outcomes.map((o) => o.status)).toEqual(outcomes.map(() => null));
     for (const pid of workers) expect(isAlive(pid)).toBe(false);
-    console.info(
-      `second signal: master exit ${String(code)}, ${outcomes.length} slow requests cut ` +
-        `(${JSON.stringify(outcomes.map((o) => o.error))}), owners ${JSON.stringify([...slow.owners])}`,
-    );
   });
 });

@@ -147,7 +147,8 @@ export async function waitUntil<T>(
     await sleep(pollMs);
   }
   throw new Error(
-    `${what}: not reached within ${timeoutMs} ms (last value ${JSON.stringify(last)}` +
+    `${what}: not reached within ${timeoutMs} ms (last value ${JSON.stringify(last, (_key, value: unknown) =>
+      value instanceof Map ? [...value] : value)}` +
       `${lastError ? `, last error ${(lastError as Error).message}` : ''})`,
   );
 }

@@ -17,8 +17,9 @@ function serverSocketInodes(serverPort: number): Map<number, string> {
       if (fields.length < 10) continue;
       const localPort = parseInt(fields[1].split(':')[1], 16);
       const remotePort = parseInt(fields[2].split(':')[1], 16);
+      const listening = fields[3] === '0A';
       const inode = fields[9];
-      if (localPort === serverPort && inode !== '0') byClientPort.set(remotePort, inode);
+      if (localPort === serverPort && !listening && inode !== '0') byClientPort.set(remotePort, inode);
     }
   }
   return byClientPort;

@@ -1,0 +1,199 @@
+// `npm run dashboard:png`: a real run of the stack, natively, drawn to dashboard.png.
+// statsd_exporter (committed mapping) and Prometheus (committed config, targets on loopback,
+// scrape interval shortened) are started, the built app (two workers, prefix flask_app) is put
+// under request-script.sh load for --minutes, with a few real events on the way (TTIN, TTOU and
+// HUP to the master; requests to /exception) so the workers and server-log panels show changes,
+// then every panel of the committed dashboard is queried and drawn, and everything started here
+// is stopped.
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { freeTcpPort, LOOPBACK } from '../native-stack/ports';
+import { stopAll } from '../native-stack/processes';
+import {
+  ROOT, startApp, startPrometheus, startStatsdExporter, type App, type Prometheus, type StatsdExporter,
+} from '../native-stack/stack';
+import { parseDuration } from './interpolate';
+import { renderDashboard } from './render';
+
+const USAGE = `Usage: npm run dashboard:png -- [options]
+
+Runs statsd_exporter, Prometheus and the app natively, loads the app with request-script.sh,
+and draws every panel of etc/dashboards/gunicorn.json with its own queries into a PNG.
+
+  --minutes N           load duration (default 5)
+  --concurrency N       request-script.sh users (default 10)
+  --scrape-interval D   Prometheus scrape interval, also used for $__rate_interval (default 5s)
+  --out FILE            where the PNG goes (default dashboard.png at the top of the repository)
+  -h, --help            this help
+
+Needs the pinned programs (bash scripts/install-tools.sh && . scripts/env.sh), the built app
+(npm run build), siege and Chromium (/usr/bin/chromium, or CHROMIUM_BIN).
+`;
+
+interface Options {
+  minutes: number;
+  concurrency: number;
+  scrapeInterval: string;
+  out: string;
+}
+
+export function parseArgs(argv: readonly string[]): Options {
+  const options: Options = { minutes: 5, concurrency: 10, scrapeInterval: '5s', out: path.join(ROOT, 'dashboard.png') };
+  for (let i = 0; i < argv.length; i += 1) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new Error(`${flag} needs a value (see --help)`);
+      return v;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        process.stdout.write(USAGE);
+        process.exit(0);
+        break;
+      case '--minutes':
+        options.minutes = Number(value());
+        if (!(options.minutes > 0)) throw new Error(`--minutes must be a positive number, got "${argv[i]}"`);
+        break;
+      case '--concurrency':
+        options.concurrency = Number(value());
+        if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+          throw new Error(`--concurrency must be a positive whole number, got "${argv[i]}"`);
+        }
+        break;
+      case '--scrape-interval':
+        options.scrapeInterval = value();
+        if (!/^\d+(ms|s|m)$/.test(options.scrapeInterval)) {
+          throw new Error(`--scrape-interval must be a duration such as 5s, got "${options.scrapeInterval}"`);
+        }
+        break;
+      case '--out':
+        options.out = path.resolve(value());
+        break;
+      default:
+        throw new Error(`unknown option "${argv[i]}" (see --help)`);
+    }
+  }
+  return options;
+}
+
+/** What happens during the load, at which share of it: real operations on the real app, so the
+ *  workers and server-log panels have changes to show (request-script.sh alone changes neither). */
+const EVENTS: readonly { at: number; what: string; signal?: NodeJS.Signals; exceptions?: number }[] = [
+  { at: 0.3, what: 'SIGTTIN to the master: one more worker', signal: 'SIGTTIN' },
+  { at: 0.4, what: '3 requests to /exception (log.exception, 500)', exceptions: 3 },
+  { at: 0.45, what: 'SIGTTOU to the master: one worker fewer', signal: 'SIGTTOU' },
+  { at: 0.55, what: '3 requests to /exception', exceptions: 3 },
+  { at: 0.6, what: 'SIGHUP to the master: every worker replaced', signal: 'SIGHUP' },
+  { at: 0.7, what: '5 requests to /exception', exceptions: 5 },
+];
+
+const log = (message: string) => process.stderr.write(`dashboard-png: ${message}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** request-script.sh for `seconds`, its output kept for the log; resolves with its exit code. */
+function runLoad(url: string, seconds: number, concurrency: number): { done: Promise<number>; output: () => string } {
+  let output = '';
+  const child = spawn('bash', [path.join(ROOT, 'request-script.sh'), '--url', url, '--duration', `${seconds}s`,
+    '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const done = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  return { done, output: () => output };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const scrapeMs = parseDuration(options.scrapeInterval);
+  const loadSeconds = Math.round(options.minutes * 60);
+  const stack: { exporter?: StatsdExporter; prometheus?: Prometheus; app?: App } = {};
+  const workDir = mkdtempSync(path.join(tmpdir(), 'dashboard-png-'));
+  const interrupted = new Promise<never>((_, reject) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => reject(new Error(`interrupted by ${signal}`)));
+  });
+  const run = async () => {
+    log('starting statsd_exporter, Prometheus and the app');
+    const exporter = (stack.exporter = await startStatsdExporter());
+    const metricsPort = await freeTcpPort();
+    const prometheus = (stack.prometheus = await startPrometheus({
+      targets: { 'statsd-exporter:9102': `${LOOPBACK}:${exporter.webPort}`, 'app:9464': `${LOOPBACK}:${metricsPort}` },
+      interval: options.scrapeInterval,
+    }));
+    const app = (stack.app = await startApp([
+      '--statsd-host', `${LOOPBACK}:${exporter.statsdPort}`,
+      '--statsd-prefix', 'flask_app',
+      '--metrics-bind', `${LOOPBACK}:${metricsPort}`,
+    ], { workers: 2 }));
+
+    // A little idle time first, so the picture shows the load arriving.
+    const start = Date.now();
+    await sleep(Math.max(4 * scrapeMs, 15_000));
+    log(`load: request-script.sh, ${options.concurrency} users for ${loadSeconds} s, on ${app.url}`);
+    const load = runLoad(app.url, loadSeconds, options.concurrency);
+    const loadStart = Date.now();
+    for (const event of EVENTS) {
+      await sleep(Math.max(0, loadStart + event.at * loadSeconds * 1000 - Date.now()));
+      log(event.what);
+      if (event.signal) app.process.signal(event.signal);
+      for (let i = 0; i < (event.exceptions ?? 0); i += 1) await (await fetch(`${app.url}/exception`)).arrayBuffer();
+    }
+    // The picture ends while the app is still under load, so the "(now)" values are load values;
+    // Prometheus has scraped past that moment by the time the load has finished.
+    const end = loadStart + loadSeconds * 1000 - Math.min(5_000, scrapeMs);
+    const code = await load.done;
+    if (code !== 0) throw new Error(`request-script.sh exited ${code}:\n${load.output()}`);
+    const summary = load.output().split('\n').filter((line) => /Transactions|Availability|Response time|Failed/.test(line));
+    for (const line of summary) log(`  ${line.trim()}`);
+    await sleep(Math.max(0, end + 2 * scrapeMs + 1000 - Date.now()));
+
+    // Drawn to a scratch file first: a failed run must not replace the committed picture.
+    const scratch = path.join(workDir, 'dashboard.png');
+    log('rendering every panel');
+    const result = await renderDashboard({
+      prometheusUrl: prometheus.url,
+      start,
+      end,
+      out: scratch,
+      scrapeInterval: options.scrapeInterval,
+      provenance:
+        `npm run dashboard:png: the app (2 workers, --statsd-prefix flask_app) under request-script.sh ` +
+        `(${options.concurrency} users, ${loadSeconds} s); on the way its master was sent TTIN, TTOU and HUP, ` +
+        `and /exception was requested 11 times. ` +
+        `Real statsd_exporter and Prometheus, scraping every ${options.scrapeInterval}. Every panel of ` +
+        `etc/dashboards/gunicorn.json drawn by scripts/dashboard-png from its own queries, substituted as Grafana ` +
+        `does; time series with uPlot. Not a Grafana screenshot: Grafana shows the same queries at :3000.`,
+    });
+    if (result.unsupportedPanels.length || result.emptyPanels.length) {
+      throw new Error(`${result.emptyPanels.length} empty and ${result.unsupportedPanels.length} undrawn panels (listed above); ` +
+        `${options.out} left as it was, this run's picture is ${scratch}`);
+    }
+    copyFileSync(scratch, options.out);
+    log(`wrote ${options.out}`);
+  };
+  let failed = false;
+  try {
+    await Promise.race([interrupted, run()]);
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    await stack.app?.stop();
+    await stack.prometheus?.stop();
+    await stack.exporter?.stop();
+    await stopAll();
+    if (!failed) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error: Error) => {
+      log(error.message);
+      process.exit(1);
+    },
+  );
+}

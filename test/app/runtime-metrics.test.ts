@@ -1,0 +1,78 @@
+// Runtime metrics: how the processes' series combine (pure), and the --metrics-bind listener of a real master over two workers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { aggregateRuntimeMetrics, WORKERS_REPORTING } from '../../app/src/runtime-metrics';
+import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
+import { stopAll } from '../../scripts/native-stack/processes';
+import { serverLines, startMaster, gauge, type Master } from '../support/app-master';
+import { masked, triple } from '../support/app-harness';
+import { get } from '../support/load';
+
+/** One process's registry, as getMetricsAsJSON() sends it over IPC. */
+async function processMetrics(role: 'master' | 'worker', values: { cpu: number; lag: number; maxFds: number; start: number }) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ role });
+  // The names, types and aggregators of prom-client's default metrics of the same names.
+  new Counter({ name: 'process_cpu_user_seconds_total', help: 'cpu', registers: [registry] }).inc(values.cpu);
+  new Gauge({ name: 'nodejs_eventloop_lag_seconds', help: 'lag', aggregator: 'average', registers: [registry] }).set(values.lag);
+  new Gauge({ name: 'process_max_fds', help: 'fds', registers: [registry] }).set(values.maxFds);
+  new Gauge({ name: 'process_start_time_seconds', help: 'start', aggregator: 'omit', registers: [registry] }).set(values.start);
+  return registry.getMetricsAsJSON();
+}
+
+describe('aggregateRuntimeMetrics', () => {
+  it('keeps the master apart, sums worker counters, takes the worst worker\'s lag, one limit, the newest start; no per-pid label', async () => {
+    const registry = aggregateRuntimeMetrics([
+      await processMetrics('master', { cpu: 0.5, lag: 0.001, maxFds: 1024, start: 100 }),
+      await processMetrics('worker', { cpu: 2, lag: 0.01, maxFds: 1024, start: 200 }),
+      await processMetrics('worker', { cpu: 3, lag: 0.25, maxFds: 1024, start: 300 }),
+    ]);
+    const samples = (await registry.metrics()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).sort();
+    expect(samples).toEqual([
+      'nodejs_eventloop_lag_seconds{role="master"} 0.001',
+      'nodejs_eventloop_lag_seconds{role="worker"} 0.25',
+      'process_cpu_user_seconds_total{role="master"} 0.5',
+      'process_cpu_user_seconds_total{role="worker"} 5',
+      'process_max_fds{role="master"} 1024',
+      'process_max_fds{role="worker"} 1024',
+      'process_start_time_seconds{role="master"} 100',
+      'process_start_time_seconds{role="worker"} 300',
+    ]);
+  });
+});
+
+describe('the --metrics-bind listener of a master with two workers', () => {
+  let master: Master | null = null;
+  afterEach(async () => {
+    await stopAll();
+    await master?.udp.close();
+    master = null;
+  });
+
+  it('serves the default metrics aggregated over both workers, and scrapes are not app requests', async () => {
+    const metricsPort = await freeTcpPort();
+    master = await startMaster(['--metrics-bind', `${LOOPBACK}:${metricsPort}`], 2);
+    const m = master;
+    await m.udp.waitFor((lines) => lines.length >= 4); // the gauge and startApp's GET /
+    const linesBefore = m.udp.lines().length;
+
+    const scrapes = await Promise.all([1, 2, 3].map(() => get(`http://${LOOPBACK}:${metricsPort}`, '/metrics')));
+    expect(scrapes.map((scrape) => scrape.status)).toEqual([200, 200, 200]);
+    const text = scrapes[0].body ?? '';
+    expect(text).toContain(`${WORKERS_REPORTING} 2`);
+    const cpu = text.split('\n').filter((line) => line.startsWith('process_cpu_user_seconds_total'));
+    expect(cpu).toEqual([
+      expect.stringMatching(/^process_cpu_user_seconds_total\{role="master"\} [\d.e-]+$/),
+      expect.stringMatching(/^process_cpu_user_seconds_total\{role="worker"\} [\d.e-]+$/),
+    ]);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes\{role="worker"\} \d+$/m);
+    expect(text).not.toMatch(/pid=/);
+    expect((await get(`http://${LOOPBACK}:${metricsPort}`, '/other')).status).toBe(404);
+
+    // A marker app request after the scrapes (a 404): its triple follows the lines from before them directly.
+    expect((await get(m.app.url, '/no-such-page')).status).toBe(404);
+    await m.udp.waitFor((lines) => lines.some((line) => line.includes('.request.status.404:')));
+    expect(masked(m.udp.lines().slice(linesBefore))).toEqual(triple(404));
+    expect(serverLines(m.udp)).toEqual([gauge(2)]);
+  });
+});

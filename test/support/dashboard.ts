@@ -1,0 +1,58 @@
+// Every target of every panel of the committed dashboard, run against a real Prometheus the way
+// Grafana runs it: the renderer's own variable resolution and substitution (scripts/dashboard-png),
+// so the tests check exactly the queries the picture is drawn from.
+import { flattenPanels, loadDashboard, panelBox } from '../../scripts/dashboard-png/dashboard';
+import { GRID_WIDTH } from '../../scripts/dashboard-png/page';
+import { resolveVariables, runPanelQueries, type TimeRange, type VariableOverrides } from '../../scripts/dashboard-png/queries';
+
+export interface TargetResult {
+  readonly panel: string;
+  readonly refId: string;
+  /** The expression as sent, after substitution. */
+  readonly expr: string;
+  /** Series with at least one finite value. */
+  readonly series: number;
+  readonly error?: string;
+  /** Whether the expression reads the app's runtime metrics (job="app"), which only this app has. */
+  readonly runtime: boolean;
+}
+
+export async function runDashboardQueries(options: {
+  prometheusUrl: string;
+  range: TimeRange;
+  variables: VariableOverrides;
+  /** The scrape interval of that Prometheus, for $__rate_interval. */
+  scrapeInterval: string;
+}): Promise<TargetResult[]> {
+  const dashboard = loadDashboard();
+  const variables = await resolveVariables(dashboard, options.prometheusUrl, options.range, options.variables);
+  const results: TargetResult[] = [];
+  for (const panel of flattenPanels(dashboard.panels)) {
+    if (panel.type === 'row') continue;
+    const data = await runPanelQueries(panel, {
+      prometheusUrl: options.prometheusUrl,
+      range: options.range,
+      variables,
+      scrapeInterval: options.scrapeInterval,
+      widthPx: panelBox(panel.gridPos, GRID_WIDTH).width,
+    });
+    for (const run of data.runs) {
+      results.push({
+        panel: panel.title,
+        refId: run.refId,
+        expr: run.expr,
+        series: run.seriesCount,
+        error: run.error,
+        runtime: /job="app"/.test(run.expr),
+      });
+    }
+  }
+  return results;
+}
+
+/** "panel [refId]: expr (why)" for each target that returned nothing or failed. */
+export function emptyTargets(results: readonly TargetResult[]): string[] {
+  return results
+    .filter((r) => r.error !== undefined || r.series === 0)
+    .map((r) => `${r.panel} [${r.refId}]: ${r.expr} (${r.error ?? 'no series'})`);
+}
