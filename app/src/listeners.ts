@@ -28,16 +28,16 @@ const createServerHandle = (net as unknown as {
   _createServerHandle(address: string, port: number, addressType: 4 | 6): SocketHandle | number;
 })._createServerHandle;
 
-export const BIND_ATTEMPTS = 5;
-export const BIND_RETRY_MS = 1_000;
+const BIND_ATTEMPTS = 5;
+const BIND_RETRY_MS = 1_000;
 
 /** Python's repr of the address tuple, as in Gunicorn's messages: ('127.0.0.1', 8000). */
-export function pythonAddress(bind: Address): string {
+function pythonAddress(bind: Address): string {
   return `('${bind.host}', ${bind.port})`;
 }
 
 /** Python's str(OSError): "[Errno 98] Address already in use". */
-export function describeOsError(error: NodeJS.ErrnoException): string {
+function describeOsError(error: NodeJS.ErrnoException): string {
   if (typeof error.errno !== 'number') return error.message;
   const text = util.getSystemErrorMessage(error.errno);
   return `[Errno ${Math.abs(error.errno)}] ${text.charAt(0).toUpperCase()}${text.slice(1)}`;

@@ -108,7 +108,8 @@ class Arbiter {
     while (current.length < this.target) current.push(this.spawn());
     current.sort((a, b) => a.age - b.age);
     while (current.length > this.target) this.retire(current.shift() as WorkerState);
-    // After SIGHUP the old workers stop only once every new one accepts: the socket always has an acceptor.
+    // After SIGHUP the old workers stop only once every new one accepts, so no request waits in the
+    // backlog for a worker still booting.
     if (current.every((state) => state.serving)) {
       for (const state of this.workers.values()) if (state.replaced && !state.retiring) this.retire(state);
     }

@@ -22,13 +22,13 @@ import {
 import { formatAddress, type Address } from './config';
 import { messageType } from './worker-messages';
 
-export const METRICS_REQUEST = 'gunicorn-compat:metrics-request';
-export const METRICS_RESPONSE = 'gunicorn-compat:metrics-response';
+const METRICS_REQUEST = 'gunicorn-compat:metrics-request';
+const METRICS_RESPONSE = 'gunicorn-compat:metrics-response';
 /** Well inside Prometheus's default 10 s scrape timeout, long enough for a busy worker's next tick. */
-export const WORKER_ANSWER_TIMEOUT_MS = 2_000;
+const WORKER_ANSWER_TIMEOUT_MS = 2_000;
 export const WORKERS_REPORTING = 'runtime_metrics_workers_reporting';
 
-export type Role = 'master' | 'worker';
+type Role = 'master' | 'worker';
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /**
@@ -76,8 +76,8 @@ export function answerMetricsRequests(registry: Registry): void {
 
 let nextRequestId = 0;
 
-/** In the master: the metrics of every worker that answers within `timeoutMs`. */
-export function gatherWorkerMetrics(workers: readonly Worker[], timeoutMs = WORKER_ANSWER_TIMEOUT_MS): Promise<MetricsJson[]> {
+/** In the master: the metrics of every worker that answers within WORKER_ANSWER_TIMEOUT_MS. */
+function gatherWorkerMetrics(workers: readonly Worker[]): Promise<MetricsJson[]> {
   const id = nextRequestId++;
   const asked = workers.filter((worker) => worker.isConnected());
   return new Promise((resolve) => {
@@ -88,7 +88,7 @@ export function gatherWorkerMetrics(workers: readonly Worker[], timeoutMs = WORK
       for (const [worker, listener] of listeners) worker.off('message', listener);
       resolve(answers);
     };
-    const timer = setTimeout(finish, timeoutMs);
+    const timer = setTimeout(finish, WORKER_ANSWER_TIMEOUT_MS);
     for (const worker of asked) {
       const listener = (message: { id?: unknown; metrics?: MetricsJson }) => {
         if (messageType(message) !== METRICS_RESPONSE || message.id !== id || !message.metrics) return;
@@ -110,7 +110,7 @@ export function gatherWorkerMetrics(workers: readonly Worker[], timeoutMs = WORK
 }
 
 /** The master's text for one scrape; `workersReporting` 0 means no worker answered. */
-export async function renderRuntimeMetrics(
+async function renderRuntimeMetrics(
   master: Registry,
   workers: readonly Worker[],
 ): Promise<{ text: string; contentType: string; workersReporting: number }> {

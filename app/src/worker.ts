@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import type { Config } from './config';
 import { createApp } from './http/app';
+import { answerClientError } from './http/client-errors';
 import { openAccessLog } from './http/access-log';
 import { createServerLogger, createUncountedLog, type ServerLogger } from './logger';
 import { answerMetricsRequests, createRuntimeRegistry } from './runtime-metrics';
@@ -97,6 +98,7 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
       const server = http.createServer();
       server.on('request', track);
       server.on('request', app);
+      server.on('clientError', (error: Error, socket) => answerClientError(error, socket, logger));
       server.once('error', (error) => void bootFailed(error, metrics, logger));
       // A bound socket from the master (listeners.ts); listen() on it is what accepts here.
       server.listen(socket as net.Server, () => {

@@ -39,7 +39,7 @@ interface Options {
   out: string;
 }
 
-export function parseArgs(argv: readonly string[]): Options {
+function parseArgs(argv: readonly string[]): Options {
   const options: Options = { minutes: 5, concurrency: 10, scrapeInterval: '5s', out: path.join(ROOT, 'dashboard.png') };
   for (let i = 0; i < argv.length; i += 1) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -94,22 +94,39 @@ const EVENTS: readonly { at: number; what: string; signal?: NodeJS.Signals; exce
 const log = (message: string) => process.stderr.write(`dashboard-png: ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** request-script.sh for `seconds`, its output kept for the log; resolves with its exit code. */
-function runLoad(url: string, seconds: number, concurrency: number): { done: Promise<number>; output: () => string } {
+interface Load {
+  done: Promise<number>;
+  output(): string;
+  /** Stops the script and its siege (their own process group) if still running. */
+  stop(): void;
+}
+
+/** request-script.sh for `seconds`, in its own process group so that siege stops with it. */
+function runLoad(url: string, seconds: number, concurrency: number): Load {
   let output = '';
+  let running = true;
   const child = spawn('bash', [path.join(ROOT, 'request-script.sh'), '--url', url, '--duration', `${seconds}s`,
-    '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--concurrency', String(concurrency)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const done = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
-  return { done, output: () => output };
+  const done = new Promise<number>((resolve) => child.once('exit', (code) => {
+    running = false;
+    resolve(code ?? 1);
+  }));
+  return {
+    done,
+    output: () => output,
+    stop() {
+      if (running && child.pid) process.kill(-child.pid, 'SIGTERM');
+    },
+  };
 }
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const scrapeMs = parseDuration(options.scrapeInterval);
   const loadSeconds = Math.round(options.minutes * 60);
-  const stack: { exporter?: StatsdExporter; prometheus?: Prometheus; app?: App } = {};
+  const stack: { exporter?: StatsdExporter; prometheus?: Prometheus; app?: App; load?: Load } = {};
   const workDir = mkdtempSync(path.join(tmpdir(), 'dashboard-png-'));
   const interrupted = new Promise<never>((_, reject) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => reject(new Error(`interrupted by ${signal}`)));
@@ -132,7 +149,7 @@ async function main(): Promise<void> {
     const start = Date.now();
     await sleep(Math.max(4 * scrapeMs, 15_000));
     log(`load: request-script.sh, ${options.concurrency} users for ${loadSeconds} s, on ${app.url}`);
-    const load = runLoad(app.url, loadSeconds, options.concurrency);
+    const load = (stack.load = runLoad(app.url, loadSeconds, options.concurrency));
     const loadStart = Date.now();
     for (const event of EVENTS) {
       await sleep(Math.max(0, loadStart + event.at * loadSeconds * 1000 - Date.now()));
@@ -161,7 +178,7 @@ async function main(): Promise<void> {
       provenance:
         `npm run dashboard:png: the app (2 workers, --statsd-prefix flask_app) under request-script.sh ` +
         `(${options.concurrency} users, ${loadSeconds} s); on the way its master was sent TTIN, TTOU and HUP, ` +
-        `and /exception was requested 11 times. ` +
+        `and /exception was requested ${EVENTS.reduce((n, e) => n + (e.exceptions ?? 0), 0)} times. ` +
         `Real statsd_exporter and Prometheus, scraping every ${options.scrapeInterval}. Every panel of ` +
         `etc/dashboards/gunicorn.json drawn by scripts/dashboard-png from its own queries, substituted as Grafana ` +
         `does; time series with uPlot. Not a Grafana screenshot: Grafana shows the same queries at :3000.`,
@@ -180,6 +197,7 @@ async function main(): Promise<void> {
     failed = true;
     throw error;
   } finally {
+    stack.load?.stop();
     await stack.app?.stop();
     await stack.prometheus?.stop();
     await stack.exporter?.stop();

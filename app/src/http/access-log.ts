@@ -29,7 +29,7 @@ function basicAuthUser(authorization: string | undefined): string {
   return colon > 0 ? decoded.slice(0, colon) : '-';
 }
 
-export function formatAccessLine(req: Request, res: Response, date: Date): string {
+function formatAccessLine(req: Request, res: Response, date: Date): string {
   const length = res.getHeader('content-length');
   return [
     req.socket.remoteAddress ?? '-',
@@ -52,7 +52,7 @@ export function accessLog(deps: { readonly write: (line: string) => void; readon
   };
 }
 
-export interface AccessLogSink {
+interface AccessLogSink {
   write(line: string): void;
   /** Resolves once every line written so far is out (before a worker exits). */
   close(): Promise<void>;

@@ -2,8 +2,8 @@
 import { Router } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export const IO_TASK_MS = 2_000;
-export const RANDOM_SLEEP_MAX_MS = 5_000;
+const IO_TASK_MS = 2_000;
+const RANDOM_SLEEP_MAX_MS = 5_000;
 /** 200 six times as often as 300 and 500, three times as often as 400. */
 export const RANDOM_STATUSES: readonly number[] = [200, 200, 200, 200, 200, 200, 300, 400, 400, 500];
 /** Enough work to show on a CPU panel (a few milliseconds), not enough to trip the worker timeout. */
@@ -17,7 +17,7 @@ export interface DemoOptions {
 }
 
 /** An item of `choices`, chosen by one draw of `random`. */
-export function pick<T>(choices: readonly T[], random: () => number): T {
+function pick<T>(choices: readonly T[], random: () => number): T {
   return choices[Math.min(choices.length - 1, Math.floor(random() * choices.length))];
 }
 

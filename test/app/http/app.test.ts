@@ -60,11 +60,11 @@ describe('routes and their lines', () => {
 
 describe('the duration value with a pinned clock (nanoseconds → Gunicorn\'s milliseconds)', () => {
   it.each([
-    ['a whole number keeps ".0"', 2_000_000n, '2.0'],
-    ['microsecond resolution, shortest digits', 2_490_999n, '2.49'],
-    ['float noise above one second is real output', 1_016_036_000n, '1016.0360000000001'],
+    ['a whole number keeps ".0"', 2_000_000, '2.0'],
+    ['microsecond resolution, shortest digits', 2_490_999, '2.49'],
+    ['float noise above one second is real output', 1_016_036_000, '1016.0360000000001'],
   ])('%s: %i ns → %s', async (_name, elapsed, printed) => {
-    const clock = [1_000_000_000n, 1_000_000_000n + elapsed];
+    const clock = [1_000_000_000n, 1_000_000_000n + BigInt(elapsed)];
     const h = await setUp({ now: () => clock.shift() ?? 0n });
     const [duration] = await lines(h, '/', 200);
     expect(duration).toBe(`${PREFIX}.gunicorn.request.duration:${printed}|ms`);

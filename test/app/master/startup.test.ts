@@ -56,6 +56,24 @@ describe('a bad start-up option', () => {
   });
 });
 
+describe('--check-config', () => {
+  it('validates, then exits 0 without starting anything', async () => {
+    const app = run(['--check-config', '--workers', '3']);
+    expect(await app.exited).toBe(0);
+    expect(app.output()).toBe('');
+  });
+});
+
+describe('a worker that cannot boot (here: an access log path that cannot be opened)', () => {
+  it('as Gunicorn: "Exception in worker process", exit code 3, the master halts with "Worker failed to boot." and exits 3', async () => {
+    const app = run(['--bind', `${LOOPBACK}:${await freeTcpPort()}`, '--workers', '1', '--access-logfile', '/nonexistent-dir/access.log']);
+    expect(await app.exited).toBe(3);
+    const output = app.output();
+    expect(output).toMatch(/\[(\d+)\] \[ERROR\] Exception in worker process\nError: ENOENT[\s\S]*\[ERROR\] Worker \(pid:\1\) exited with code 3\./);
+    expect(output).toMatch(/\[ERROR\] Shutting down: Master\n.*\[ERROR\] Reason: Worker failed to boot\.\n$/);
+  });
+});
+
 describe('the start-up log (other tests wait for these lines)', () => {
   it('Starting, Listening at: http://HOST:PORT (PID), Using worker, then Booting worker with pid: N per worker', async () => {
     const { app, udp: collector } = await startMaster([], 2);

@@ -1,0 +1,32 @@
+// Requests the HTTP parser rejects before they reach the app, answered and logged the way
+// Gunicorn's handle_error() does: "Invalid request from ip=...", a counted warning
+// (log.warning), and no request triple, since no request was ever read.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ServerLogger } from '../logger';
+
+/** Node's parser error codes that Gunicorn answers with something more specific than 400. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_UNEXPECTED_CONTENT_LENGTH: 400,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
+export function answerClientError(
+  error: Error & { code?: string },
+  socket: Duplex & { remoteAddress?: string },
+  logger: Pick<ServerLogger, 'warning' | 'debug'>,
+): void {
+  // The client already went away (or timed out mid-headers): nothing to answer. Gunicorn's sync
+  // worker drops such sockets without a counted log line, and so do we.
+  if (error.code === 'ECONNRESET' || error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+    logger.debug(`Client connection closed before a request was read: ${error.message}`);
+    socket.destroy();
+    return;
+  }
+  const status = STATUS_BY_CODE[error.code ?? ''] ?? 400;
+  logger.warning(`Invalid request from ip=${socket.remoteAddress ?? ''}: ${error.message}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+  );
+}
