@@ -9,7 +9,10 @@ import { createServerLogger, createUncountedLog, type ServerLogger } from './log
 import { createRuntimeRegistry, serveRuntimeMetrics } from './runtime-metrics';
 import { createGunicornStatsd, type GunicornStatsd } from './statsd/gunicorn-statsd';
 import { describeWorkerExit, WORKER_BOOT_ERROR } from './worker-exit';
-import { SERVING, SOCKET, SOCKETS_WANTED, messageType, type SocketMessage } from './worker-messages';
+import { createOutageLog, type OutageLog } from './statsd/outage-log';
+import {
+  SERVING, SOCKET, SOCKETS_WANTED, STATSD_OUTAGE, messageType, type SocketMessage, type StatsdOutageMessage,
+} from './worker-messages';
 
 /** How long workers get after SIGINT/SIGQUIT (or a second SIGTERM), as Gunicorn's "Quick shutdown". */
 const QUICK_STOP_MS = 2_000;
@@ -49,6 +52,7 @@ class Arbiter {
     private readonly logger: ServerLogger,
     private readonly sockets: readonly BoundSocket[],
     private readonly metricsServer: http.Server | null,
+    private readonly outages: OutageLog,
   ) {
     this.target = config.workers;
   }
@@ -137,6 +141,10 @@ class Arbiter {
     } else if (type === SERVING) {
       state.serving = true;
       this.manage();
+    } else if (type === STATSD_OUTAGE) {
+      const { down, message: text } = message as StatsdOutageMessage;
+      if (down) this.outages.down(state.pid, text);
+      else this.outages.up(state.pid, text);
     }
   }
 
@@ -237,7 +245,12 @@ class Arbiter {
 
 export async function runMaster(config: Config): Promise<void> {
   const uncounted = createUncountedLog({ level: config.logLevel });
-  const metrics = createGunicornStatsd({ ...config.statsd, warn: uncounted.warn, info: uncounted.info });
+  const outages = createOutageLog(uncounted);
+  const metrics = createGunicornStatsd({
+    ...config.statsd,
+    warn: (message) => outages.down(process.pid, message),
+    info: (message) => outages.up(process.pid, message),
+  });
   const logger = createServerLogger({ level: config.logLevel, metrics });
   const fail = async (): Promise<never> => {
     await metrics.close();
@@ -268,5 +281,5 @@ export async function runMaster(config: Config): Promise<void> {
       return fail();
     }
   }
-  new Arbiter(config, metrics, logger, sockets, metricsServer).run();
+  new Arbiter(config, metrics, logger, sockets, metricsServer, outages).run();
 }

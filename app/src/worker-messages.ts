@@ -4,10 +4,18 @@
 //   worker → master  SOCKETS_WANTED   once at start-up: "send me the listening sockets"
 //   master → worker  SOCKET           one per --bind, the bound socket passed as the message's handle
 //   worker → master  SERVING          every socket is listening: the worker takes requests
+//   worker → master  STATSD_OUTAGE    its StatsD socket stopped (down) or resumed (up) sending
 export const HEARTBEAT = 'gunicorn-compat:heartbeat';
 export const SOCKETS_WANTED = 'gunicorn-compat:sockets-wanted';
 export const SOCKET = 'gunicorn-compat:socket';
 export const SERVING = 'gunicorn-compat:serving';
+export const STATSD_OUTAGE = 'gunicorn-compat:statsd-outage';
+
+export interface StatsdOutageMessage {
+  readonly type: typeof STATSD_OUTAGE;
+  readonly down: boolean;
+  readonly message: string;
+}
 
 export interface SocketMessage {
   readonly type: typeof SOCKET;

@@ -10,7 +10,8 @@ import { answerMetricsRequests, createRuntimeRegistry } from './runtime-metrics'
 import { createGunicornStatsd, type GunicornStatsd } from './statsd/gunicorn-statsd';
 import { WORKER_BOOT_ERROR } from './worker-exit';
 import {
-  HEARTBEAT, SERVING, SOCKET, SOCKETS_WANTED, heartbeatIntervalMs, messageType, type SocketMessage,
+  HEARTBEAT, SERVING, SOCKET, SOCKETS_WANTED, STATSD_OUTAGE, heartbeatIntervalMs, messageType,
+  type SocketMessage, type StatsdOutageMessage,
 } from './worker-messages';
 
 /**
@@ -27,7 +28,18 @@ function send(message: object): void {
 
 export function runWorker(config: Config): void {
   const uncounted = createUncountedLog({ level: config.logLevel });
-  const metrics = createGunicornStatsd({ ...config.statsd, warn: uncounted.warn, info: uncounted.info });
+  // The master logs StatsD outages once for the whole server (statsd/outage-log.ts); a worker
+  // whose master is gone logs its own.
+  const reportOutage = (down: boolean, log: (message: string) => void) => (message: string) => {
+    const outage: StatsdOutageMessage = { type: STATSD_OUTAGE, down, message };
+    if (process.connected) send(outage);
+    else log(message);
+  };
+  const metrics = createGunicornStatsd({
+    ...config.statsd,
+    warn: reportOutage(true, uncounted.warn),
+    info: reportOutage(false, uncounted.info),
+  });
   const logger = createServerLogger({ level: config.logLevel, metrics });
   try {
     serve(config, metrics, logger);
