@@ -143,8 +143,8 @@ class Arbiter {
       this.manage();
     } else if (type === STATSD_OUTAGE) {
       const { down, message: text } = message as StatsdOutageMessage;
-      if (down) this.outages.down(state.pid, text);
-      else this.outages.up(state.pid, text);
+      if (down) this.outages.down(text);
+      else this.outages.up(text);
     }
   }
 
@@ -248,8 +248,8 @@ export async function runMaster(config: Config): Promise<void> {
   const outages = createOutageLog(uncounted);
   const metrics = createGunicornStatsd({
     ...config.statsd,
-    warn: (message) => outages.down(process.pid, message),
-    info: (message) => outages.up(process.pid, message),
+    warn: outages.down,
+    info: outages.up,
   });
   const logger = createServerLogger({ level: config.logLevel, metrics });
   const fail = async (): Promise<never> => {

@@ -5,23 +5,22 @@
 // might not notice the recovery for hours.
 
 export interface OutageLog {
-  /** `source` (a pid) cannot send; logs `message` only if no other source already could not. */
-  down(source: number, message: string): void;
-  /** `source` sends again, which proves the target answers: logs `message` and ends the outage. */
-  up(source: number, message: string): void;
+  /** A process cannot send; logs `message` unless the outage is already known. */
+  down(message: string): void;
+  /** A process sends again, which proves the target answers: logs `message` and ends the outage. */
+  up(message: string): void;
 }
 
 export function createOutageLog(log: { warn(message: string): void; info(message: string): void }): OutageLog {
-  const down = new Set<number>();
+  let inOutage = false;
   return {
-    down(source, message) {
-      if (down.size === 0) log.warn(message);
-      down.add(source);
+    down(message) {
+      if (!inOutage) log.warn(message);
+      inOutage = true;
     },
-    up(_source, message) {
-      if (down.size === 0) return;
-      down.clear();
-      log.info(message);
+    up(message) {
+      if (inOutage) log.info(message);
+      inOutage = false;
     },
   };
 }

@@ -1,3 +1,4 @@
+// Rows name the reporting process (1, 2, ...) in the message only: the outage is the target's, not a process's.
 import { describe, expect, it } from 'vitest';
 import { createOutageLog } from '../../../app/src/statsd/outage-log';
 
@@ -19,7 +20,7 @@ describe('createOutageLog', () => {
   ] as const)('%s', (_name, events, expected) => {
     const { logged, outages } = recorder();
     for (const [event, pid] of events) {
-      outages[event](pid, `${event[0]}${pid}`);
+      outages[event](`${event[0]}${pid}`);
     }
     expect(logged).toEqual(expected);
   });
