@@ -107,7 +107,8 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     if (stopping) return;
     let listening = 0;
     for (const socket of sockets) {
-      const server = http.createServer();
+      // Gunicorn serves an HTTP/1.1 request without a Host header; Node would answer 400 itself.
+      const server = http.createServer({ requireHostHeader: false });
       server.on('request', track);
       server.on('request', app);
       server.on('clientError', (error: Error, socket) => answerClientError(error, socket, logger));

@@ -8,18 +8,19 @@ import type { ServerLogger } from '../logger';
 /** Node's parser error codes that Gunicorn answers with something more specific than 400. */
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   HPE_HEADER_OVERFLOW: 431,
-  HPE_UNEXPECTED_CONTENT_LENGTH: 400,
-  ERR_HTTP_REQUEST_TIMEOUT: 408,
 };
+
+const CLIENT_GONE = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STATE', 'ERR_HTTP_REQUEST_TIMEOUT']);
 
 export function answerClientError(
   error: Error & { code?: string },
   socket: Duplex & { remoteAddress?: string },
   logger: Pick<ServerLogger, 'warning' | 'debug'>,
 ): void {
-  // The client already went away (or timed out mid-headers): nothing to answer. Gunicorn's sync
-  // worker drops such sockets without a counted log line, and so do we.
-  if (error.code === 'ECONNRESET' || error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+  // The client went away mid-request (reset, or closed before its headers were complete) or timed
+  // out: nothing to answer. Gunicorn ignores a "premature client disconnection" with a debug line,
+  // never a counted one, and so do we.
+  if (CLIENT_GONE.has(error.code ?? '') || !socket.writable) {
     logger.debug(`Client connection closed before a request was read: ${error.message}`);
     socket.destroy();
     return;
