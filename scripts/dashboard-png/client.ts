@@ -201,7 +201,8 @@ function drawTimeseries(panel: PagePanel, body: HTMLElement): void {
     height: Math.max(50, plot.clientHeight),
     legend: { show: false },
     cursor: { show: false },
-    padding: [8, 12, 0, 0],
+    // Room on the right for the last time label, which uPlot centres on its tick.
+    padding: [8, 22, 0, 0],
     scales: {
       x: { time: true, range: () => [panel.range.from, panel.range.to] },
       y: { range: () => [lo, hi] },
