@@ -6,7 +6,7 @@
 // then every panel of the committed dashboard is queried and drawn, and everything started here
 // is stopped.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freeTcpPort, LOOPBACK } from '../native-stack/ports';
@@ -202,7 +202,8 @@ async function main(): Promise<void> {
     await stack.prometheus?.stop();
     await stack.exporter?.stop();
     await stopAll();
-    if (!failed) rmSync(workDir, { recursive: true, force: true });
+    // Kept only when a failed run drew a picture, for a look at what was empty.
+    if (!failed || !existsSync(path.join(workDir, 'dashboard.png'))) rmSync(workDir, { recursive: true, force: true });
   }
 }
 

@@ -26,7 +26,8 @@ export function onceCompleted(res: Response, done: () => void): void {
 
 /**
  * Middleware sending the triple for every request that reaches the app (404s and 500s included;
- * requests Node's HTTP parser rejects with 400 never get here and send nothing, as in Gunicorn).
+ * requests Node's HTTP parser rejects never get here: client-errors.ts counts those as a warning,
+ * with no triple, as Gunicorn does).
  *
  * Disconnect semantics: when the connection closes before the response has finished, the triple
  * is sent at that moment, with the time elapsed so far and `res.statusCode` as it is then: the
