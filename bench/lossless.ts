@@ -1,6 +1,7 @@
-// Nothing lost: a fresh statsd_exporter, the app at saturation for a fixed number of requests, then
-// the exporter's request counter against the responses received, and the drop counters. The same
-// run samples each worker's resident memory once a second.
+// Nothing lost: a fresh statsd_exporter, the app at saturation with nothing in flight at the end,
+// then the exporter's request counter against the responses received, and the drop counters. The
+// same run samples each worker's resident memory once a second; one more run with metrics off
+// gives the memory baseline to compare with.
 import type { StatsdPacking } from '../app/src/config';
 import { scrapeValue } from '../scripts/native-stack/prometheus-api';
 import { startApp, startStatsdExporter, type App } from '../scripts/native-stack/stack';
@@ -8,7 +9,8 @@ import type { BenchOptions } from './args';
 import { APP_LABEL, appStatsdArgs, CLEAN_ENV } from './contenders';
 import { runLoad } from './load';
 import { kernelUdpDrops, vmRssKiB, workerPids } from './proc';
-import type { LosslessRecord, WorkerMemory } from './results';
+import type { LosslessRecord, MemoryControlRecord, WorkerMemory } from './results';
+import type { LoadResult } from './load';
 
 interface ExporterCounters {
   requests: number;
@@ -66,6 +68,26 @@ function sampleMemory(pids: readonly number[], intervalMs: number): { stop(): Wo
   };
 }
 
+/** Warm-up (unmeasured; its rate sizes the first batch), then ~losslessS of saturation with nothing
+ * in flight at the end, sampling every worker's memory; `between` runs after the warm-up. */
+async function saturate(
+  app: App,
+  options: BenchOptions,
+  between: () => Promise<void> = async () => undefined,
+): Promise<{ load: LoadResult; memory: WorkerMemory[] }> {
+  const url = `${app.url}/`;
+  const warmup = await runLoad(url, { connections: options.connections, durationS: Math.max(1, options.warmupS) });
+  await between();
+  const sampler = sampleMemory(workerPids(app.process.output()), 1000);
+  const load = await runLoad(url, {
+    connections: options.connections,
+    durationS: options.losslessS,
+    exact: true,
+    expectedRate: warmup.requestsPerSecond,
+  });
+  return { load, memory: sampler.stop() };
+}
+
 export async function runLossless(
   packing: StatsdPacking,
   workers: number,
@@ -77,32 +99,23 @@ export async function runLossless(
   let app: App | undefined;
   try {
     app = await startApp(appStatsdArgs(exporter.statsdPort, packing), { workers, env: CLEAN_ENV });
-    const url = `${app.url}/`;
     const metricsUrl = `${exporter.url}/metrics`;
     const quietMs = Math.max(1000, 5 * flushIntervalMs);
-    // Unmeasured warm-up, which also gives the rate to size the first batch of the counted run.
-    const warmup = await runLoad(url, { connections: options.connections, durationS: Math.max(1, options.warmupS) });
-    const before = await settledCounters(metricsUrl, quietMs);
-    const memory = sampleMemory(workerPids(app.process.output()), 1000);
-    const load = await runLoad(url, {
-      connections: options.connections,
-      durationS: options.losslessS,
-      exact: true,
-      expectedRate: warmup.requestsPerSecond,
+    let before: ExporterCounters | undefined;
+    const { load, memory } = await saturate(app, options, async () => {
+      before = await settledCounters(metricsUrl, quietMs);
     });
-    const workerMemory = memory.stop();
     const after = await settledCounters(metricsUrl, quietMs);
-    const kernelAfter = kernelUdpDrops(exporter.statsdPort);
     const record: LosslessRecord = {
       packing,
       workers,
       load,
-      exporterRequests: after.requests - before.requests,
+      exporterRequests: after.requests - before!.requests,
       exporterUdpDrops: after.drops,
-      kernelUdpDrops: kernelAfter,
-      udpPackets: after.packets - before.packets,
-      lines: after.lines - before.lines,
-      memory: workerMemory,
+      kernelUdpDrops: kernelUdpDrops(exporter.statsdPort),
+      udpPackets: after.packets - before!.packets,
+      lines: after.lines - before!.lines,
+      memory,
     };
     log(
       `  ${packing.padEnd(8)} workers=${workers} ${load.responses} responses in ${load.durationS.toFixed(1)} s, exporter counted ` +
@@ -112,5 +125,21 @@ export async function runLossless(
   } finally {
     await app?.stop();
     await exporter.stop();
+  }
+}
+
+/** The same saturation with metrics off: what the workers' memory does without any StatsD. */
+export async function runMemoryControl(
+  workers: number,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<MemoryControlRecord> {
+  const app = await startApp([], { workers, env: CLEAN_ENV });
+  try {
+    const { load, memory } = await saturate(app, options);
+    log(`  off      workers=${workers} ${load.responses} responses in ${load.durationS.toFixed(1)} s (memory baseline)`);
+    return { packing: 'off', workers, load, memory };
+  } finally {
+    await app.stop();
   }
 }

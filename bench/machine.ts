@@ -32,6 +32,42 @@ function cpuTimes(): CpuTimes | null {
   }
 }
 
+/** CPU ticks used by this process and its reaped descendants (every process the bench started, once
+ * stopped: a master reaps its workers, the bench reaps the master): utime+stime+cutime+cstime. */
+function ownTicks(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after "(comm)": state is field 3, so utime (14) .. cstime (17) are at 11..14 here.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return fields[11] + fields[12] + fields[13] + fields[14];
+  } catch {
+    return null;
+  }
+}
+
+export interface CpuShare {
+  /** Percent of all cores' time over the run: busy in all, used by the bench and what it started, the rest. */
+  readonly busyPercent: number;
+  readonly benchPercent: number;
+  readonly othersPercent: number;
+}
+
+/** Starts counting; the returned function gives the shares since then (null off Linux). On a
+ * shared machine this says how much of the run other people's processes took. */
+export function startCpuAccounting(): () => CpuShare | null {
+  const before = { cpu: cpuTimes(), own: ownTicks() };
+  return () => {
+    const after = { cpu: cpuTimes(), own: ownTicks() };
+    if (!before.cpu || !after.cpu || before.own === null || after.own === null) return null;
+    const total = after.cpu.total - before.cpu.total;
+    if (total <= 0) return null;
+    const percent = (ticks: number) => Math.round((1000 * ticks) / total) / 10;
+    const busy = percent(total - (after.cpu.idle - before.cpu.idle));
+    const bench = percent(after.own - before.own);
+    return { busyPercent: busy, benchPercent: bench, othersPercent: Math.max(0, Math.round(10 * (busy - bench)) / 10) };
+  };
+}
+
 /** Idle share of all cores over `ms`, from /proc/stat; null off Linux. */
 export async function idlePercent(ms = 1000): Promise<number | null> {
   const before = cpuTimes();

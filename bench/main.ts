@@ -9,8 +9,8 @@ import { stopAll } from '../scripts/native-stack/processes';
 import { requireTool, ROOT, startStatsdExporter } from '../scripts/native-stack/stack';
 import { ArgsError, parseArgs, USAGE, type BenchOptions } from './args';
 import { contenders } from './contenders';
-import { runLossless } from './lossless';
-import { describeMachine, roundedLoadAverage } from './machine';
+import { runLossless, runMemoryControl } from './lossless';
+import { describeMachine, roundedLoadAverage, startCpuAccounting } from './machine';
 import { renderMarkdown, renderText, resultFileStem, summarise, toJson } from './report';
 import { SCHEMA, type LosslessRecord, type RawResults } from './results';
 import { runRounds } from './rounds';
@@ -51,6 +51,7 @@ async function bench(options: BenchOptions): Promise<void> {
   requireTool('STATSD_EXPORTER_BIN');
   requireTool('GUNICORN_BIN');
   const machine = await describeMachine();
+  const cpuShare = startCpuAccounting();
   const defaultPacking = DEFAULTS.statsdPacking;
   log(`bench: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.nodeVersion}, load ${machine.loadAverageStart.join(' ')}`);
 
@@ -65,11 +66,12 @@ async function bench(options: BenchOptions): Promise<void> {
   }
 
   const workers = Math.max(...options.workers);
-  log(`bench: nothing lost, ~${options.losslessS} s at saturation per packing, ${workers} workers`);
+  log(`bench: nothing lost and memory, ~${options.losslessS} s at saturation per packing and with metrics off, ${workers} workers`);
   const lossless: LosslessRecord[] = [];
   for (const packing of losslessOrder(defaultPacking)) {
     lossless.push(await runLossless(packing, workers, options, DEFAULTS.statsdFlushIntervalMs, log));
   }
+  const memoryControl = await runMemoryControl(workers, options, log);
 
   const raw: RawResults = {
     schema: SCHEMA,
@@ -82,7 +84,9 @@ async function bench(options: BenchOptions): Promise<void> {
     flushIntervalMs: DEFAULTS.statsdFlushIntervalMs,
     runs,
     lossless,
+    memoryControl,
     loadAverageEnd: roundedLoadAverage(),
+    cpu: cpuShare(),
     elapsedS: (Date.now() - startedAt) / 1000,
   };
   const summary = summarise(raw);

@@ -1,6 +1,6 @@
 // From raw measurements to the summary, the stdout table, README Markdown and the JSON file.
 // Pure (no I/O, no clock): test/bench/report.test.ts feeds it fixed records.
-import type { LosslessRecord, RawResults, RunRecord } from './results';
+import type { LosslessRecord, MemoryControlRecord, RawResults, RunRecord } from './results';
 
 /** The issue's targets for metrics on vs off. Reported, never asserted. */
 export const TARGETS = Object.freeze({ throughputRatioAtLeast: 0.97, p99RatioAtMost: 1.05 });
@@ -78,6 +78,8 @@ export interface MemoryRow {
   readonly endAtS: number;
   readonly endKiB: number;
   readonly deltaKiB: number;
+  /** The highest sample of the whole run. */
+  readonly maxKiB: number;
 }
 
 export interface NoiseRow {
@@ -175,7 +177,7 @@ function nearest<T extends { atS: number }>(samples: readonly T[], atS: number):
   return samples.reduce((best, sample) => (Math.abs(sample.atS - atS) < Math.abs(best.atS - atS) ? sample : best));
 }
 
-function memoryRows(record: LosslessRecord, plannedS: number): MemoryRow[] {
+function memoryRows(record: LosslessRecord | MemoryControlRecord, plannedS: number): MemoryRow[] {
   return record.memory
     .filter((worker) => worker.samples.length > 0)
     .map((worker) => {
@@ -190,6 +192,7 @@ function memoryRows(record: LosslessRecord, plannedS: number): MemoryRow[] {
         endAtS: end.atS,
         endKiB: end.rssKiB,
         deltaKiB: end.rssKiB - mid.rssKiB,
+        maxKiB: Math.max(...worker.samples.map((sample) => sample.rssKiB)),
       };
     });
 }
@@ -298,7 +301,9 @@ export function summarise(raw: RawResults): Summary {
       })),
   );
   const lossless = raw.lossless.map(losslessRow);
-  const memory = raw.lossless.flatMap((record) => memoryRows(record, raw.options.losslessS));
+  const memory = [...raw.lossless, ...(raw.memoryControl ? [raw.memoryControl] : [])].flatMap((record) =>
+    memoryRows(record, raw.options.losslessS),
+  );
   const noiseRows = workerCounts.map((workers) => noise(raw.runs, packing, workers));
   return {
     overhead,
@@ -352,7 +357,7 @@ function overheadTable(summary: Summary, raw: RawResults): Table {
       ...summary.gunicornOverhead.map(row('Gunicorn + Flask (reference)', false)),
     ],
     notes: [
-      `Ratios: median over ${raw.options.pairs} rounds of the on/off ratio within each round; req/s and ms: medians.`,
+      `Ratios: median over the rounds (${raw.options.pairs}) of the on/off ratio within each round; req/s and ms: medians.`,
       'The targets are this app\'s; Gunicorn\'s own StatsD cost is shown for comparison.',
     ],
   };
@@ -433,10 +438,10 @@ function losslessTable(summary: Summary, raw: RawResults): Table {
   };
 }
 
-function memoryTable(summary: Summary): Table {
+function memoryTable(summary: Summary, raw: RawResults): Table {
   return {
-    title: 'Memory: VmRSS of each app worker under saturation (during the nothing-lost run)',
-    headers: ['packing', 'worker pid', 'mid at s', 'mid MiB', 'end at s', 'end MiB', 'delta MiB'],
+    title: `Memory: VmRSS of each app worker under saturation (${raw.options.losslessS} s runs above, and one with metrics off)`,
+    headers: ['metrics', 'worker pid', 'mid at s', 'mid MiB', 'end at s', 'end MiB', 'delta MiB', 'max MiB'],
     rows: summary.memory.map((row) => [
       row.packing,
       String(row.pid),
@@ -445,13 +450,17 @@ function memoryTable(summary: Summary): Table {
       row.endAtS.toFixed(0),
       mib(row.endKiB),
       signedMib(row.deltaKiB),
+      mib(row.maxKiB),
     ]),
-    notes: ['mid: the sample nearest half-time; end: when the last response arrived. Sampled every second (all in the JSON).'],
+    notes: [
+      'mid: the sample nearest half-time; end: when the last response arrived; sampled every second (all in the JSON).',
+      'V8 grows its heap in steps of several MiB and keeps it: a step is not a leak, steady growth every second would be.',
+    ],
   };
 }
 
 export function tables(raw: RawResults, summary: Summary): Table[] {
-  return [overheadTable(summary, raw), packingTable(summary), losslessTable(summary, raw), peersTable(summary, raw), memoryTable(summary)];
+  return [overheadTable(summary, raw), packingTable(summary), losslessTable(summary, raw), peersTable(summary, raw), memoryTable(summary, raw)];
 }
 
 export function headerLines(raw: RawResults): string[] {
@@ -462,11 +471,15 @@ export function headerLines(raw: RawResults): string[] {
     `Date: ${m.date}${o.quick ? '  (--quick: smoke run, numbers meaningless)' : ''}`,
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryMiB} MiB, ${m.os}, Node ${m.nodeVersion}`,
     `Busy: load average ${m.loadAverageStart.join(' ')} at start (CPU ${m.idlePercentStart ?? 'n/a'}% idle just before), ` +
-      `${raw.loadAverageEnd.join(' ')} at end; ${Math.round(raw.elapsedS)} s in all`,
+      `${raw.loadAverageEnd.join(' ')} at end; ${Math.round(raw.elapsedS)} s in all` +
+      (raw.cpu
+        ? `; CPU over the run: ${raw.cpu.busyPercent}% busy, ${raw.cpu.benchPercent}% the bench and its processes, ` +
+          `${raw.cpu.othersPercent}% other processes`
+        : ''),
     `Tools: ${tools}`,
     `Load: GET / on loopback, keep-alive, ${o.connections} connections, no pipelining, autocannon in the orchestrating ` +
       `process (it shares the cores with the server); each run ${o.durationS} s after ${o.warmupS} s of unmeasured ` +
-      `warm-up; rounds: ${o.pairs}, contender order rotated each round`,
+      `warm-up; rounds: ${o.pairs}, contender order reversed every other round`,
   ];
 }
 

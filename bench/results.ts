@@ -2,7 +2,7 @@
 // Bump SCHEMA when a field changes meaning, so old files are not compared with new ones blindly.
 import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
-import type { Machine } from './machine';
+import type { CpuShare, Machine } from './machine';
 
 export const SCHEMA = 1;
 
@@ -11,7 +11,7 @@ export interface RunRecord {
   readonly workers: number;
   /** Round index: the runs of a round are adjacent in time, so ratios are taken within a round. */
   readonly round: number;
-  /** Position within the round (the order rotates each round). */
+  /** Position within the round (the order is reversed every other round). */
   readonly position: number;
   readonly contender: string;
   readonly load: LoadResult;
@@ -46,6 +46,14 @@ export interface LosslessRecord {
   readonly memory: readonly WorkerMemory[];
 }
 
+/** The same saturation as a nothing-lost run with metrics off, for its memory only. */
+export interface MemoryControlRecord {
+  readonly packing: 'off';
+  readonly workers: number;
+  readonly load: LoadResult;
+  readonly memory: readonly WorkerMemory[];
+}
+
 export interface RawResults {
   readonly schema: number;
   readonly machine: Machine;
@@ -58,6 +66,9 @@ export interface RawResults {
   readonly flushIntervalMs: number;
   readonly runs: readonly RunRecord[];
   readonly lossless: readonly LosslessRecord[];
+  readonly memoryControl: MemoryControlRecord | null;
   readonly loadAverageEnd: readonly number[];
+  /** How the machine's CPU time was spent during the run; null where /proc is unreadable. */
+  readonly cpu: CpuShare | null;
   readonly elapsedS: number;
 }

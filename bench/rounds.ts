@@ -1,16 +1,18 @@
 // The interleaved runs behind the overhead, packing and peer tables: for each worker count, every
 // contender is started once, then each round puts every one of them under the same load in turn.
 // Contenders stay up between rounds (idle ones cost nothing measurable) so start-up is paid once.
+// Ratios are taken within a round, between runs a few seconds apart (see report.ts).
 import type { BenchOptions } from './args';
 import type { Contender } from './contenders';
 import { runLoad } from './load';
 import type { RunRecord } from './results';
 import type { App } from '../scripts/native-stack/stack';
 
-/** Round r starts at contender r (mod n): nobody always runs first, right after a start-up, or last. */
+/** Serpentine order: forward in even rounds, backward in odd ones. Neighbours stay neighbours
+ * (metrics off sits between two packings, Gunicorn off beside on), the first and last places
+ * alternate, and a steady drift of the machine weighs equally on both sides of each pair of rounds. */
 export function roundOrder<T>(items: readonly T[], round: number): T[] {
-  const shift = round % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
+  return round % 2 === 0 ? [...items] : [...items].reverse();
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

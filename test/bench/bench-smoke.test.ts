@@ -50,8 +50,9 @@ describe('npm run bench -- --quick', () => {
     expect(readFileSync(path.join(outDir, 'latest.md'), 'utf8')).toMatch(/^\| server \| workers \| on req\/s /m);
   });
 
-  it('records the machine', () => {
+  it('records the machine and how busy it was', () => {
     expect(results.machine).toMatchObject({ cores: expect.any(Number), cpuModel: expect.any(String), nodeVersion: process.version });
+    expect(results.cpu).toMatchObject({ busyPercent: expect.any(Number), benchPercent: expect.any(Number), othersPercent: expect.any(Number) });
   });
 
   it('ran every contender at both worker counts, each with a load result', () => {
@@ -87,8 +88,10 @@ describe('npm run bench -- --quick', () => {
     }
   });
 
-  it('sampled the memory of every worker of every nothing-lost run', () => {
-    expect(results.summary.memory).toHaveLength(PACKINGS.length * 2);
+  it('sampled the memory of every worker of every nothing-lost run and of the metrics-off baseline', () => {
+    expect(results.summary.memory.map((row: any) => row.packing).sort()).toEqual(
+      [...PACKINGS, 'off'].flatMap((packing) => [packing, packing]).sort(),
+    );
     for (const row of results.summary.memory) expect(row.endKiB).toBeGreaterThan(0);
   });
 

@@ -71,7 +71,14 @@ function raw(overrides: Partial<RawResults> = {}): RawResults {
     flushIntervalMs: 10,
     runs,
     lossless: [lossless('line', 60_000, 60_000), lossless('request', 60_000, 60_000), lossless('buffer', 60_000, 59_990, 0, 3)],
+    memoryControl: {
+      packing: 'off',
+      workers: 2,
+      load: load(1000),
+      memory: [{ pid: 7, samples: [{ atS: 30.2, rssKiB: 50_000 }, { atS: 61, rssKiB: 49_000 }] }],
+    },
     loadAverageEnd: [1, 1, 1],
+    cpu: { busyPercent: 99, benchPercent: 90, othersPercent: 9 },
     elapsedS: 700,
     ...overrides,
   };
@@ -148,9 +155,14 @@ describe('summarise', () => {
     expect(summary.lossless.map((row) => row.datagramsPerRequest)).toEqual([3, 1, 1]);
   });
 
-  it('memory: the sample nearest half-time and the last one, and their difference', () => {
+  it('memory: the sample nearest half-time, the last one, their difference and the highest', () => {
     const row = summary.memory[0];
-    expect([row.pid, row.midAtS, row.midKiB, row.endAtS, row.endKiB, row.deltaKiB]).toEqual([42, 30, 70_000, 60.4, 70_512, 512]);
+    expect([row.pid, row.midAtS, row.midKiB, row.endAtS, row.endKiB, row.deltaKiB, row.maxKiB]).toEqual([42, 30, 70_000, 60.4, 70_512, 512, 70_512]);
+  });
+
+  it('memory: the metrics-off baseline comes last, a shrinking worker shows a negative delta', () => {
+    const row = summary.memory[summary.memory.length - 1];
+    expect([row.packing, row.pid, row.deltaKiB, row.maxKiB]).toEqual(['off', 7, -1000, 50_000]);
   });
 
   it('noise: the spread of metrics-off between rounds, and of the within-round ratios (none here)', () => {
