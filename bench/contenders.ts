@@ -9,6 +9,7 @@ import { ROOT, startApp, startGunicorn, type App } from '../scripts/native-stack
 export type ContenderId =
   | 'app-off'
   | `app-${StatsdPacking}`
+  | `app-${StatsdPacking}-discard`
   | 'bare-http'
   | 'express-prom-bundle'
   | 'gunicorn-off'
@@ -58,18 +59,28 @@ async function startPeer(file: string, workers: number): Promise<App> {
   return { url, port, process: started, stop: () => started.stop() };
 }
 
+export const discardId = (packing: StatsdPacking): ContenderId => `app-${packing}-discard`;
+
 /** In round order (see rounds.ts): metrics off between the packings it is compared with. */
-export function contenders(statsdPort: number): Contender[] {
+export function contenders(statsdPort: number, discardPort: number, defaultPacking: StatsdPacking): Contender[] {
   const app = (packing: StatsdPacking): Contender => ({
     id: `app-${packing}`,
     label: `this app, metrics on (${packing})`,
     start: (workers) => startApp(appStatsdArgs(statsdPort, packing), { workers, env: CLEAN_ENV }),
   });
   const off: Contender = { id: 'app-off', label: 'this app, metrics off', start: (workers) => startApp([], { workers, env: CLEAN_ENV }) };
+  // The default packing's lines into a socket nobody reads: the app's own cost, without the
+  // exporter's CPU (see discard.ts).
+  const discard: Contender = {
+    id: discardId(defaultPacking),
+    label: `this app, metrics on (${defaultPacking}) into a discarding socket`,
+    start: (workers) => startApp(appStatsdArgs(discardPort, defaultPacking), { workers, env: CLEAN_ENV }),
+  };
   const [first, ...rest] = STATSD_PACKINGS.map(app);
   return [
     first,
     off,
+    discard,
     ...rest,
     { id: 'express-prom-bundle', label: 'express-prom-bundle (pull)', start: (workers) => startPeer('express-prom-bundle.ts', workers) },
     { id: 'bare-http', label: 'bare node:http (ceiling)', start: (workers) => startPeer('bare-http.ts', workers) },

@@ -9,6 +9,7 @@ import { stopAll } from '../scripts/native-stack/processes';
 import { requireTool, ROOT, startStatsdExporter } from '../scripts/native-stack/stack';
 import { ArgsError, parseArgs, USAGE, type BenchOptions } from './args';
 import { contenders } from './contenders';
+import { startDiscardingSink } from './discard';
 import { runLossless, runMemoryControl } from './lossless';
 import { describeMachine, roundedLoadAverage, startCpuAccounting } from './machine';
 import { renderMarkdown, renderText, resultFileStem, summarise, toJson } from './report';
@@ -56,13 +57,15 @@ async function bench(options: BenchOptions): Promise<void> {
   log(`bench: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.nodeVersion}, load ${machine.loadAverageStart.join(' ')}`);
 
   const exporter = await startStatsdExporter();
-  const all = contenders(exporter.statsdPort);
+  const discard = await startDiscardingSink();
+  const all = contenders(exporter.statsdPort, discard.port, defaultPacking);
   log(`bench: ${options.pairs} rounds × ${all.length} contenders × workers ${options.workers.join(',')}, ${options.durationS} s each`);
   let runs;
   try {
     runs = await runRounds(options, all, log);
   } finally {
     await exporter.stop();
+    await discard.stop();
   }
 
   const workers = Math.max(...options.workers);

@@ -57,7 +57,8 @@ describe('npm run bench -- --quick', () => {
 
   it('ran every contender at both worker counts, each with a load result', () => {
     const seen = new Set(results.runs.map((run: any) => `${run.workers} ${run.contender}`));
-    expect([...seen].sort()).toEqual([1, 2].flatMap((workers) => CONTENDERS.map((id) => `${workers} ${id}`)).sort());
+    const all = [...CONTENDERS, `app-${results.defaultPacking}-discard`];
+    expect([...seen].sort()).toEqual([1, 2].flatMap((workers) => all.map((id) => `${workers} ${id}`)).sort());
     for (const run of results.runs) {
       expect(run.load).toMatchObject({ responses: expect.any(Number), requestsPerSecond: expect.any(Number), latencyP99Ms: expect.any(Number) });
     }
@@ -66,6 +67,7 @@ describe('npm run bench -- --quick', () => {
   it('has overhead, packing and peer rows for both worker counts', () => {
     const { summary } = results;
     expect(summary.overhead.map((row: any) => row.workers)).toEqual([1, 2]);
+    expect(summary.appOwnCost.map((row: any) => row.workers)).toEqual([1, 2]);
     expect(summary.gunicornOverhead.map((row: any) => row.workers)).toEqual([1, 2]);
     expect(summary.packing.map((row: any) => `${row.workers} ${row.packing}`)).toEqual(
       [1, 2].flatMap((workers) => PACKINGS.map((packing) => `${workers} ${packing}`)),

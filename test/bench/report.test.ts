@@ -46,12 +46,12 @@ function lossless(packing: string, responses: number, counted: number, drops = 0
   };
 }
 
-const CONTENDERS = ['app-off', 'app-line', 'app-request', 'app-buffer', 'bare-http', 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on'];
+const CONTENDERS = ['app-off', 'app-line', 'app-line-discard', 'app-request', 'app-buffer', 'bare-http', 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on'];
 
 function raw(overrides: Partial<RawResults> = {}): RawResults {
   // Three rounds at 1 and 2 workers; the machine "slows down" by round so only within-round ratios are stable.
   const rps: Record<string, number> = {
-    'app-off': 10_000, 'app-line': 9_500, 'app-request': 9_800, 'app-buffer': 9_900,
+    'app-off': 10_000, 'app-line': 9_500, 'app-line-discard': 9_700, 'app-request': 9_800, 'app-buffer': 9_900,
     'bare-http': 20_000, 'express-prom-bundle': 8_000, 'gunicorn-off': 2_000, 'gunicorn-on': 1_800,
   };
   const runs = [1, 2].flatMap((workers) =>
@@ -118,6 +118,10 @@ describe('summarise', () => {
   it('overhead compares the default packing with metrics off, per worker count, against the targets', () => {
     expect(summary.overhead.map((row) => [row.workers, row.packing, row.ratio.throughput, row.throughputTargetMet, row.p99TargetMet]))
       .toEqual([[1, 'line', 0.95, false, true], [2, 'line', 0.95, false, true]]);
+  });
+
+  it('the app\'s own cost: the default packing into a discarding socket vs off', () => {
+    expect(summary.appOwnCost.map((row) => [row.workers, row.ratio.throughput, row.throughputTargetMet])).toEqual([[1, 0.97, true], [2, 0.97, true]]);
   });
 
   it('Gunicorn\'s own on/off ratio is reported beside, for reference', () => {
