@@ -53,6 +53,14 @@ export function pythonFloatRepr(value: number): string {
   if (Number.isNaN(value)) return 'nan';
   if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  // The hot path (every request's duration): where JavaScript and Python both print fixed notation
+  // (1e-4 <= |x| < 1e16), String() gives the same shortest round-trip digits; only a whole number
+  // lacks Python's '.0'.
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-4 && magnitude < 1e16) {
+    const text = String(value);
+    return text.includes('.') ? text : `${text}.0`;
+  }
   const sign = value < 0 ? '-' : '';
   const [mantissa, exponentText] = Math.abs(value).toExponential().split('e');
   const digits = mantissa.replace('.', '');

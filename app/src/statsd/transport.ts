@@ -105,6 +105,8 @@ export function createTransport(options: TransportOptions): StatsdTransport {
 
   // `buffer` packing.
   let buffer = '';
+  // Kept alongside, so a line costs one byteLength of itself, not of the whole buffer.
+  let bufferBytes = 0;
   let bufferTimer: NodeJS.Timeout | null = null;
 
   const idleWaiters = new Set<() => void>();
@@ -263,11 +265,14 @@ export function createTransport(options: TransportOptions): StatsdTransport {
     if (buffer === '') return;
     const datagram = buffer;
     buffer = '';
+    bufferBytes = 0;
     emit(datagram);
   }
 
   function appendToBuffer(line: string): void {
-    if (buffer !== '' && Buffer.byteLength(buffer) + 1 + Buffer.byteLength(line) > maxDatagramBytes) flushBuffer();
+    const lineBytes = Buffer.byteLength(line);
+    if (buffer !== '' && bufferBytes + 1 + lineBytes > maxDatagramBytes) flushBuffer();
+    bufferBytes += buffer === '' ? lineBytes : 1 + lineBytes;
     buffer = buffer === '' ? line : `${buffer}\n${line}`;
     // The timer starts with the first line of a datagram, so no line waits longer than the interval.
     if (!bufferTimer) bufferTimer = setTimeout(flushBuffer, flushIntervalMs);
