@@ -75,11 +75,6 @@ export function createUncountedLog(options: LogOutputOptions = {}): { info(messa
   };
 }
 
-/** A WARNING line on stderr that is never counted (the transport's default `warn`). */
-export function warn(message: string): void {
-  createUncountedLog().warn(message);
-}
-
 /** `[2026-11-25 19:30:00 +0000] [PID] [LEVEL] message`, in local time as Python's asctime/%z. */
 export function formatLogLine(date: Date, pid: number, level: LogLevel, message: string): string {
   return `${formatTimestamp(date)} [${pid}] [${level.toUpperCase()}] ${message}`;
