@@ -282,11 +282,14 @@ export function createTransport(options: TransportOptions): StatsdTransport {
   function pack(lines: readonly string[]): string[] {
     const datagrams: string[] = [];
     let current = '';
+    let currentBytes = 0;
     for (const line of lines) {
-      if (current !== '' && Buffer.byteLength(current) + 1 + Buffer.byteLength(line) > maxDatagramBytes) {
+      const lineBytes = Buffer.byteLength(line);
+      if (current !== '' && currentBytes + 1 + lineBytes > maxDatagramBytes) {
         datagrams.push(current);
         current = '';
       }
+      currentBytes = current === '' ? lineBytes : currentBytes + 1 + lineBytes;
       current = current === '' ? line : `${current}\n${line}`;
     }
     if (current !== '') datagrams.push(current);
