@@ -67,6 +67,9 @@ describe('when the StatsD address has no listener', () => {
     // Linux reports the closed port (ICMP port unreachable) to the connected UDP socket.
     expectOneOutageWarning(app);
 
+    // Lines of the requests above still in the packing buffer (10 ms) go out, refused, before
+    // anything listens; only then does the listener start, so it sees exactly the next requests.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     // Something starts listening on that port: the very next requests' lines arrive there.
     const collector = await collectUdp({ port });
     try {
