@@ -1,6 +1,6 @@
-// Why the Gunicorn lines are formatted by app/src/statsd/lines.ts and not by hot-shots, the usual
-// Node StatsD client: on a real UDP socket, hot-shots' own API writes different bytes for the same
-// events. (transport.ts gives the reasons it is not the transport either.)
+// Why the Gunicorn lines are formatted by app/src/statsd/lines.ts and only carried by hot-shots (its
+// raw send(), see transport.ts): on a real UDP socket, hot-shots' formatting API writes different
+// bytes for the same events.
 import { StatsD } from 'hot-shots';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { durationLine, requestsLine, statusLine, workersLine } from '../../../app/src/statsd/lines';
