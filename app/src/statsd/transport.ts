@@ -56,6 +56,8 @@ export interface StatsdTransport {
 /** hot-shots' raw send(): the message verbatim plus global tags and Datadog fields (none here). */
 interface RawSend {
   send(message: string, tags: undefined, cardinality: undefined, callback?: (error?: Error) => void): void;
+  /** Its buffer (the `bufferHolder` option's shape): whether a flush will send anything. */
+  readonly bufferHolder: { readonly buffer: string };
 }
 
 // Defaults, with the reason for each value.
@@ -121,12 +123,11 @@ export function createTransport(options: TransportOptions): StatsdTransport {
   // killed right after a response has already sent that response's lines (a timer would hold
   // them for its interval), and at saturation a turn still serves many requests per datagram.
   let flushScheduled = false;
-  /** Lines were queued since the last flush, so the buffer is not empty. */
-  let queued = false;
   /** Sends the buffer; `then` runs once the datagrams in flight have been handed to the kernel. */
   function sendBuffer(then?: () => void): void {
-    const sendsSomething = queued;
-    queued = false;
+    // An empty flush reports success too, which must not end an outage (hot-shots' own periodic
+    // flush may have sent the lines already).
+    const sendsSomething = client.bufferHolder.buffer !== '';
     client.flush((error) => {
       if (error) fail(error);
       else if (sendsSomething) succeeded();
@@ -139,10 +140,7 @@ export function createTransport(options: TransportOptions): StatsdTransport {
       // Only an outage needs to hear how the datagram went (to end it); otherwise send and forget:
       // errors still reach errorHandler.
       if (down) sendBuffer();
-      else {
-        queued = false;
-        client.flush();
-      }
+      else client.flush();
     } catch (error) {
       fail(error);
     }
@@ -181,7 +179,6 @@ export function createTransport(options: TransportOptions): StatsdTransport {
           return;
         }
         client.send(message, undefined, undefined);
-        queued = true;
         if (!flushScheduled) {
           flushScheduled = true;
           setImmediate(flushTurn);

@@ -210,6 +210,24 @@ describe('outages: never throw, warn once per outage, say once when it works aga
     expect(infos).toEqual([`statsd: sending to statsd.test:${udp.port} again`]);
     expect(udp.lines().every((line) => line.startsWith('late:') || line.startsWith('later:'))).toBe(true);
   });
+  it('buffer: hot-shots\' own periodic flush sending the lines first does not pass for a recovery', async () => {
+    // Sends from timer callbacks, with hot-shots' interval at 1 ms: its flush often runs between a
+    // send and the end of the turn, leaving the end-of-turn flush nothing to send.
+    const { transport: sender, warnings, infos } = transport({ host: 'statsd.test', port: 9 }, 'buffer', {
+      flushIntervalMs: 1,
+      retryIntervalMs: 20,
+      lookup: async () => {
+        throw Object.assign(new Error('getaddrinfo ENOTFOUND statsd.test'), { code: 'ENOTFOUND' });
+      },
+    });
+    for (let i = 0; i < 150; i += 1) {
+      sender.send([`down:${i}|c|@1.0`]);
+      await sleep(2);
+    }
+    await sender.flush();
+    expect(warnings).toHaveLength(1);
+    expect(infos).toEqual([]);
+  });
 });
 
 describe('name resolution', () => {
