@@ -50,3 +50,31 @@ export function kernelUdpDrops(port: number): number | null {
   }
   return total;
 }
+
+/** utime + stime (fields 14 and 15, in clock ticks) from /proc/<pid>/stat text. The command name
+ * (field 2) is in parentheses and may hold spaces or parentheses, so fields count from its last ')'. */
+export function parseStatCpuTicks(stat: string): number | null {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14, stime field 15.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : null;
+}
+
+/** Linux reports /proc times in USER_HZ ticks, 100 a second on every architecture Node runs on. */
+const TICK_MICROSECONDS = 10_000;
+
+/** CPU time (user + system) `pid` has used, in microseconds (10 ms resolution), or null once gone. */
+export function cpuMicroseconds(pid: number): number | null {
+  try {
+    const ticks = parseStatCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return ticks === null ? null : ticks * TICK_MICROSECONDS;
+  } catch {
+    return null;
+  }
+}
+
+/** Summed CPU time of `pids` (microseconds); a pid that is gone counts 0. */
+export function totalCpuMicroseconds(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (cpuMicroseconds(pid) ?? 0), 0);
+}

@@ -6,22 +6,18 @@ import type { GunicornStatsd } from '../statsd/gunicorn-statsd';
 export type NanosecondClock = () => bigint;
 
 /**
- * Calls `done` exactly once per response:
- * - on 'finish': the whole response has been handed to the operating system (the normal case);
- * - on 'close' without 'finish': the connection went away first (the client disconnected, or the
- *   worker destroyed it at the end of a graceful or quick stop).
+ * Calls `done` exactly once per response, on its 'close' event, which Node emits for every
+ * response:
+ * - on the tick after 'finish', once the whole response has been handed to the operating system
+ *   (the normal case);
+ * - alone when the connection went away first (the client disconnected, or the worker destroyed
+ *   it at the end of a graceful or quick stop).
  * Gunicorn's sync worker reports a request in a `finally` block, so a request whose client went
- * away is still counted; this is the same rule, expressed with Node's response events.
+ * away is still counted; this is the same rule, expressed with Node's response events. One
+ * listener, not one for 'finish' and one for 'close': it runs on every request.
  */
 export function onceCompleted(res: Response, done: () => void): void {
-  let called = false;
-  const once = () => {
-    if (called) return;
-    called = true;
-    done();
-  };
-  res.once('finish', once);
-  res.once('close', once);
+  res.once('close', done);
 }
 
 /**

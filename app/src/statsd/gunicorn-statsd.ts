@@ -59,14 +59,22 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
     warn: options.warn,
     info: options.info,
   });
+  // Built once, not per request: the requests line never changes, and a status line only with
+  // the status (at most 900 of them).
+  const requests = requestsLine(prefix, suffix);
+  const statusLines = new Map<number, string>();
+  const statusOf = (status: number): string => {
+    let line = statusLines.get(status);
+    if (line === undefined) {
+      line = statusLine(prefix, suffix, status);
+      statusLines.set(status, line);
+    }
+    return line;
+  };
   return {
     enabled: true,
     request(elapsedNanoseconds, status) {
-      transport.send([
-        durationLine(prefix, suffix, elapsedNanoseconds),
-        requestsLine(prefix, suffix),
-        statusLine(prefix, suffix, status),
-      ]);
+      transport.send([durationLine(prefix, suffix, elapsedNanoseconds), requests, statusOf(status)]);
     },
     workers(count) {
       // Gunicorn's arbiter reports the count right after spawning, so its gauge is never 0 (its

@@ -14,6 +14,15 @@ export type CountedLogLevel = 'critical' | 'error' | 'warning' | 'exception';
 const SECONDS_PER_DAY = 86_400n;
 
 /**
+ * ".0", ".001", …, ".12", …, ".999": how Python prints n/1000 after the whole milliseconds, for
+ * n microseconds (0..999). Below one second the duration is one correctly rounded division,
+ * microseconds / 1000, whose shortest round-trip digits are exactly the decimal quotient, so it
+ * prints from this table instead of through a float-to-string conversion on every request.
+ */
+const MICROSECOND_FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, n) =>
+  n === 0 ? '.0' : `.${String(n).padStart(3, '0').replace(/0+$/, '')}`);
+
+/**
  * Gunicorn's prefix regex, quirks included: '' stays '', a single character gets no dot ('x' → 'x'),
  * trailing dots collapse to one ('flask_app..' → 'flask_app.'). Idempotent.
  *
@@ -41,6 +50,10 @@ export function formatMilliseconds(elapsedNanoseconds: bigint): string {
   const totalMicroseconds = elapsedNanoseconds > 0n ? elapsedNanoseconds / 1000n : 0n;
   const seconds = Number((totalMicroseconds / 1_000_000n) % SECONDS_PER_DAY);
   const microseconds = Number(totalMicroseconds % 1_000_000n);
+  if (seconds === 0) {
+    const wholeMilliseconds = Math.floor(microseconds / 1000);
+    return `${wholeMilliseconds}${MICROSECOND_FRACTIONS[microseconds - wholeMilliseconds * 1000]}`;
+  }
   return pythonFloatRepr(seconds * 1000 + microseconds / 1000);
 }
 

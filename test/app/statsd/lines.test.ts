@@ -65,6 +65,16 @@ describe('formatMilliseconds: timedelta.seconds*1000 + microseconds/1000, printe
   ])('%s', (_name, nanoseconds, expected) => {
     expect(formatMilliseconds(nanoseconds)).toBe(expected);
   });
+
+  it('below one second, every microsecond count prints as Python repr(float) of the same arithmetic', () => {
+    const mismatches: string[] = [];
+    for (let microseconds = 0; microseconds < 1_000_000; microseconds += 1) {
+      const expected = pythonFloatRepr(0 * 1000 + microseconds / 1000);
+      const got = formatMilliseconds(BigInt(microseconds) * 1000n);
+      if (got !== expected && mismatches.length < 5) mismatches.push(`${microseconds} µs: ${got} != ${expected}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
 });
 
 describe('pythonFloatRepr: Python repr(float) outside the duration range too', () => {
