@@ -18,6 +18,8 @@ export type ContenderId =
 export interface Contender {
   readonly id: ContenderId;
   readonly label: string;
+  /** Sends its lines to the shared statsd_exporter, whose CPU then counts toward its cost. */
+  readonly usesExporter: boolean;
   start(workers: number): Promise<App>;
 }
 
@@ -66,14 +68,16 @@ export function contenders(statsdPort: number, discardPort: number, defaultPacki
   const app = (packing: StatsdPacking): Contender => ({
     id: `app-${packing}`,
     label: `this app, metrics on (${packing})`,
+    usesExporter: true,
     start: (workers) => startApp(appStatsdArgs(statsdPort, packing), { workers, env: CLEAN_ENV }),
   });
-  const off: Contender = { id: 'app-off', label: 'this app, metrics off', start: (workers) => startApp([], { workers, env: CLEAN_ENV }) };
+  const off: Contender = { id: 'app-off', label: 'this app, metrics off', usesExporter: false, start: (workers) => startApp([], { workers, env: CLEAN_ENV }) };
   // The default packing's lines into a socket nobody reads: the app's own cost, without the
   // exporter's CPU (see discard.ts).
   const discard: Contender = {
     id: discardId(defaultPacking),
     label: `this app, metrics on (${defaultPacking}) into a discarding socket`,
+    usesExporter: false,
     start: (workers) => startApp(appStatsdArgs(discardPort, defaultPacking), { workers, env: CLEAN_ENV }),
   };
   const [first, ...rest] = STATSD_PACKINGS.map(app);
@@ -82,12 +86,13 @@ export function contenders(statsdPort: number, discardPort: number, defaultPacki
     off,
     discard,
     ...rest,
-    { id: 'express-prom-bundle', label: 'express-prom-bundle (pull)', start: (workers) => startPeer('express-prom-bundle.ts', workers) },
-    { id: 'bare-http', label: 'bare node:http (ceiling)', start: (workers) => startPeer('bare-http.ts', workers) },
-    { id: 'gunicorn-off', label: 'Gunicorn + Flask, StatsD off', start: (workers) => startGunicorn(GUNICORN_WORKER, { workers, env: CLEAN_ENV }) },
+    { id: 'express-prom-bundle', label: 'express-prom-bundle (pull)', usesExporter: false, start: (workers) => startPeer('express-prom-bundle.ts', workers) },
+    { id: 'bare-http', label: 'bare node:http (ceiling)', usesExporter: false, start: (workers) => startPeer('bare-http.ts', workers) },
+    { id: 'gunicorn-off', label: 'Gunicorn + Flask, StatsD off', usesExporter: false, start: (workers) => startGunicorn(GUNICORN_WORKER, { workers, env: CLEAN_ENV }) },
     {
       id: 'gunicorn-on',
       label: 'Gunicorn + Flask, StatsD on',
+      usesExporter: true,
       start: (workers) =>
         startGunicorn([...GUNICORN_WORKER, '--statsd-host', `${LOOPBACK}:${statsdPort}`, '--statsd-prefix', GUNICORN_PREFIX], {
           workers,

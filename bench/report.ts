@@ -3,7 +3,7 @@
 import type { LosslessRecord, MemoryControlRecord, RawResults, RunRecord } from './results';
 
 /** The issue's targets for metrics on vs off. Reported, never asserted. */
-export const TARGETS = Object.freeze({ throughputRatioAtLeast: 0.97, p99RatioAtMost: 1.05 });
+export const TARGETS = Object.freeze({ throughputRatioAtLeast: 0.97, p99RatioAtMost: 1.05, cpuRatioAtMost: 1.05 });
 
 export interface Stats {
   readonly runs: number;
@@ -92,6 +92,28 @@ export interface NoiseRow {
   readonly ratioSpreadPoints: number;
 }
 
+/** CPU time per request of one contender, and against the contender it is compared with. */
+export interface CpuRow {
+  readonly workers: number;
+  readonly contender: string;
+  readonly label: string;
+  /** Median over the rounds of the contender's own CPU time per response (µs). */
+  readonly serverMicroseconds: number;
+  /** Likewise for the exporter it sends to; NaN for contenders that send it nothing. */
+  readonly exporterMicroseconds: number;
+  /** The contender compared with ('' for a baseline row). */
+  readonly baseline: string;
+  /** Median of the per-round ratios of CPU per request (server only), and their half-range. */
+  readonly ratio: number;
+  readonly ratioSpread: number;
+  /** The same with the exporter's CPU added to the contender's. */
+  readonly ratioWithExporter: number;
+  readonly ratioWithExporterSpread: number;
+  /** Only for this app's default packing into the real exporter (NaN-safe: false elsewhere). */
+  readonly isTarget: boolean;
+  readonly targetMet: boolean;
+}
+
 export interface Recommendation {
   readonly packing: string;
   readonly currentDefault: string;
@@ -111,6 +133,7 @@ export interface Summary {
   readonly lossless: readonly LosslessRow[];
   readonly memory: readonly MemoryRow[];
   readonly noise: readonly NoiseRow[];
+  readonly cpu: readonly CpuRow[];
   readonly recommendation: Recommendation;
 }
 
@@ -154,6 +177,75 @@ export function pairedRatio(runs: readonly RunRecord[], workers: number, a: stri
     p99: ratio((load) => load.latencyP99Ms),
     rounds: rounds.length,
   };
+}
+
+/** The contender's own CPU per response, and with its exporter's added (µs). Runs of an older
+ * schema have no CPU readings: NaN. */
+const serverCpu = (run: RunRecord) => (run.cpu ? run.cpu.serverMicroseconds / run.load.responses : Number.NaN);
+const exporterCpu = (run: RunRecord) =>
+  run.cpu?.exporterMicroseconds != null ? run.cpu.exporterMicroseconds / run.load.responses : Number.NaN;
+const withExporterCpu = (run: RunRecord) => serverCpu(run) + (Number.isNaN(exporterCpu(run)) ? 0 : exporterCpu(run));
+
+/** Median and half-range of per-round a/b, for a per-run figure `pick` (as pairedRatio does). */
+export function pairedFigure(
+  runs: readonly RunRecord[],
+  workers: number,
+  a: string,
+  b: string,
+  pickA: (run: RunRecord) => number,
+  pickB: (run: RunRecord) => number = pickA,
+): { ratio: number; spread: number } {
+  const bs = new Map(runsOf(runs, workers, b).map((run) => [run.round, run]));
+  const ratios = runsOf(runs, workers, a)
+    .filter((run) => bs.has(run.round))
+    .map((run) => pickA(run) / pickB(bs.get(run.round)!))
+    .filter(Number.isFinite);
+  return {
+    ratio: median(ratios),
+    spread: ratios.length > 1 ? (Math.max(...ratios) - Math.min(...ratios)) / 2 : Number.NaN,
+  };
+}
+
+function cpuRows(raw: RawResults, workerCounts: readonly number[]): CpuRow[] {
+  const onId = appId(raw.defaultPacking);
+  // Each contender against its own "metrics off": the app's variants and express-prom-bundle (the
+  // app's routes, instrumented by pull) and bare node:http against this app with metrics off;
+  // Gunicorn with StatsD against Gunicorn without.
+  const order: [string, string][] = [
+    ['app-off', ''],
+    [onId, 'app-off'],
+    [`${onId}-discard`, 'app-off'],
+    ...raw.packings.filter((packing) => packing !== raw.defaultPacking).map((packing): [string, string] => [appId(packing), 'app-off']),
+    ['express-prom-bundle', 'app-off'],
+    ['bare-http', 'app-off'],
+    ['gunicorn-off', ''],
+    ['gunicorn-on', 'gunicorn-off'],
+  ];
+  const label = (id: string) => raw.contenders.find((contender) => contender.id === id)?.label ?? id;
+  return workerCounts.flatMap((workers) =>
+    order
+      .filter(([id]) => runsOf(raw.runs, workers, id).length > 0)
+      .map(([id, baseline]): CpuRow => {
+        const runs = runsOf(raw.runs, workers, id);
+        const server = baseline === '' ? { ratio: Number.NaN, spread: Number.NaN } : pairedFigure(raw.runs, workers, id, baseline, serverCpu);
+        const total = baseline === '' ? { ratio: Number.NaN, spread: Number.NaN } : pairedFigure(raw.runs, workers, id, baseline, withExporterCpu, serverCpu);
+        const isTarget = id === onId;
+        return {
+          workers,
+          contender: id,
+          label: label(id),
+          serverMicroseconds: median(runs.map(serverCpu)),
+          exporterMicroseconds: median(runs.map(exporterCpu).filter((value) => !Number.isNaN(value))),
+          baseline,
+          ratio: server.ratio,
+          ratioSpread: server.spread,
+          ratioWithExporter: total.ratio,
+          ratioWithExporterSpread: total.spread,
+          isTarget,
+          targetMet: isTarget && server.ratio <= TARGETS.cpuRatioAtMost,
+        };
+      }),
+  );
 }
 
 function losslessRow(record: LosslessRecord): LosslessRow {
@@ -320,6 +412,7 @@ export function summarise(raw: RawResults): Summary {
     lossless,
     memory,
     noise: noiseRows,
+    cpu: cpuRows(raw, workerCounts),
     recommendation: recommend(packing, lossless, noiseRows, raw.packings, raw.defaultPacking),
   };
 }
@@ -369,6 +462,33 @@ function overheadTable(summary: Summary, raw: RawResults): Table {
       '→ statsd_exporter: the real exporter, on the same cores, so its CPU for parsing the lines is part of the cost.',
       '→ discarding socket: the same lines into a UDP socket nobody reads: the app\'s own cost alone.',
       'The targets are this app\'s; Gunicorn\'s own StatsD cost (same exporter) is shown for comparison.',
+    ],
+  };
+}
+
+function cpuTable(summary: Summary, raw: RawResults): Table {
+  const µs = (value: number) => fixed(value, 1);
+  const withSpread = (ratio: number, spread: number) =>
+    Number.isFinite(ratio) ? `${times(ratio)}${Number.isFinite(spread) ? ` ±${spread.toFixed(3)}` : ''}` : '';
+  return {
+    title: 'CPU time per request (utime + stime from /proc), metrics on vs off in the same rounds',
+    headers: ['workers', 'contender', 'server µs', 'exporter µs', 'vs', 'server ratio', `≤ ${TARGETS.cpuRatioAtMost}`, 'with exporter ratio'],
+    rows: summary.cpu.map((row) => [
+      String(row.workers),
+      row.label + (row.isTarget ? ' → statsd_exporter' : ''),
+      µs(row.serverMicroseconds),
+      Number.isNaN(row.exporterMicroseconds) ? '' : µs(row.exporterMicroseconds),
+      row.baseline === '' ? '' : (raw.contenders.find((contender) => contender.id === row.baseline)?.label ?? row.baseline),
+      withSpread(row.ratio, row.ratioSpread),
+      row.isTarget ? yesNo(row.targetMet) : '',
+      withSpread(row.ratioWithExporter, row.ratioWithExporterSpread),
+    ]),
+    notes: [
+      'server µs: CPU time of the contender\'s processes (master and workers) over a measured run, divided by its',
+      `responses, median over the rounds (${raw.options.pairs}); exporter µs: the statsd_exporter it sends to, likewise.`,
+      'Ratios: median of the per-round ratios to the contender named under "vs" (± half their range); "with exporter"',
+      'adds the exporter\'s CPU to the contender\'s. Resolution: 10 ms of CPU per reading (USER_HZ), well under 1% of a run.',
+      'CPU time counts only what these processes ran, so it holds on a shared machine where throughput does not.',
     ],
   };
 }
@@ -470,7 +590,14 @@ function memoryTable(summary: Summary, raw: RawResults): Table {
 }
 
 export function tables(raw: RawResults, summary: Summary): Table[] {
-  return [overheadTable(summary, raw), packingTable(summary), losslessTable(summary, raw), peersTable(summary, raw), memoryTable(summary, raw)];
+  return [
+    overheadTable(summary, raw),
+    cpuTable(summary, raw),
+    packingTable(summary),
+    losslessTable(summary, raw),
+    peersTable(summary, raw),
+    memoryTable(summary, raw),
+  ];
 }
 
 export function headerLines(raw: RawResults): string[] {

@@ -4,7 +4,7 @@ import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
 import type { CpuShare, Machine } from './machine';
 
-export const SCHEMA = 1;
+export const SCHEMA = 2;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -15,6 +15,15 @@ export interface RunRecord {
   readonly position: number;
   readonly contender: string;
   readonly load: LoadResult;
+  /** CPU time (utime + stime from /proc, microseconds) spent during the measured run. */
+  readonly cpu: RunCpu;
+}
+
+export interface RunCpu {
+  /** The contender's processes: master (or the single process) and every worker. */
+  readonly serverMicroseconds: number;
+  /** The statsd_exporter the contender sends to; null for contenders that send it nothing. */
+  readonly exporterMicroseconds: number | null;
 }
 
 export interface MemorySample {

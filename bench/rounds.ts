@@ -5,6 +5,7 @@
 import type { BenchOptions } from './args';
 import type { Contender } from './contenders';
 import { runLoad } from './load';
+import { totalCpuMicroseconds, workerPids } from './proc';
 import type { RunRecord } from './results';
 import type { App } from '../scripts/native-stack/stack';
 
@@ -24,9 +25,15 @@ function assertAlive(contender: Contender, server: App): void {
   }
 }
 
+/** The master (or single process) and the workers it booted, alive now. */
+function serverPids(server: App): number[] {
+  return [server.process.pid, ...workerPids(server.process.output())];
+}
+
 export async function runRounds(
   options: BenchOptions,
   contenders: readonly Contender[],
+  exporterPid: number,
   log: (line: string) => void,
 ): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
@@ -40,12 +47,22 @@ export async function runRounds(
           const server = servers.get(contender.id)!;
           const url = `${server.url}/`;
           await runLoad(url, { connections: options.connections, durationS: options.warmupS });
+          // CPU time, not wall time: what the contender's processes (and the exporter it feeds)
+          // spent, whatever else the shared machine was doing.
+          const pids = serverPids(server);
+          const before = { server: totalCpuMicroseconds(pids), exporter: totalCpuMicroseconds([exporterPid]) };
           const load = await runLoad(url, { connections: options.connections, durationS: options.durationS });
+          const cpu = {
+            serverMicroseconds: totalCpuMicroseconds(pids) - before.server,
+            exporterMicroseconds: contender.usesExporter ? totalCpuMicroseconds([exporterPid]) - before.exporter : null,
+          };
           assertAlive(contender, server);
-          records.push({ workers, round, position, contender: contender.id, load });
+          records.push({ workers, round, position, contender: contender.id, load, cpu });
           log(
             `  workers=${workers} round ${round + 1}/${options.pairs} ${contender.id.padEnd(20)} ` +
-              `${Math.round(load.requestsPerSecond).toString().padStart(6)} req/s  p99 ${load.latencyP99Ms.toFixed(2)} ms` +
+              `${Math.round(load.requestsPerSecond).toString().padStart(6)} req/s  p99 ${load.latencyP99Ms.toFixed(2)} ms  ` +
+              `CPU ${(cpu.serverMicroseconds / Math.max(1, load.responses)).toFixed(1)} µs/request` +
+              (cpu.exporterMicroseconds === null ? '' : ` + exporter ${(cpu.exporterMicroseconds / Math.max(1, load.responses)).toFixed(1)}`) +
               (load.errors + load.timeouts + load.non2xx > 0 ? `  errors ${load.errors + load.timeouts} non2xx ${load.non2xx}` : ''),
           );
           // Let the previous run's connections close before the next contender starts.

@@ -36,7 +36,7 @@ describe('npm run bench -- --quick', () => {
   it('exits 0 and prints the table with the machine at the top', () => {
     expect(exitCode, output).toBe(0);
     expect(output).toMatch(/^Date: .*\nMachine: .+ cores, .*Node v\d+/m);
-    for (const title of ['Overhead:', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
+    for (const title of ['Overhead:', 'CPU time per request', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
       expect(output).toContain(title);
     }
   });
@@ -61,7 +61,13 @@ describe('npm run bench -- --quick', () => {
     expect([...seen].sort()).toEqual([1, 2].flatMap((workers) => all.map((id) => `${workers} ${id}`)).sort());
     for (const run of results.runs) {
       expect(run.load).toMatchObject({ responses: expect.any(Number), requestsPerSecond: expect.any(Number), latencyP99Ms: expect.any(Number) });
+      // CPU time read from /proc for the contender, and for the exporter exactly when it feeds it.
+      const feedsExporter = /^app-(line|request|buffer)$|^gunicorn-on$/.test(run.contender);
+      expect(run.cpu.serverMicroseconds, run.contender).toBeGreaterThan(0);
+      if (feedsExporter) expect(run.cpu.exporterMicroseconds, run.contender).toEqual(expect.any(Number));
+      else expect(run.cpu.exporterMicroseconds, run.contender).toBeNull();
     }
+    expect(new Set(results.summary.cpu.map((row: any) => row.workers))).toEqual(new Set([1, 2]));
   });
 
   it('has overhead, packing and peer rows for both worker counts', () => {

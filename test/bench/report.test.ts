@@ -28,8 +28,24 @@ function load(requestsPerSecond: number, p99 = 10, extra: Partial<LoadResult> = 
   };
 }
 
+/** CPU per request (µs) of each contender's processes, and of the exporter for those that feed it. */
+const CPU: Record<string, [number, number | null]> = {
+  'app-off': [25, null], 'app-line': [40, 30], 'app-line-discard': [30, null], 'app-request': [30, 12], 'app-buffer': [27, 2],
+  'bare-http': [10, null], 'express-prom-bundle': [35, null], 'gunicorn-off': [200, null], 'gunicorn-on': [260, 30],
+};
+
 function run(workers: number, round: number, contender: string, rps: number, p99 = 10): RunRecord {
-  return { workers, round, position: 0, contender, load: load(rps, p99) };
+  const loaded = load(rps, p99);
+  // CPU per request rises by round like the load falls: only within-round ratios are exact.
+  const [server, exporter] = CPU[contender] ?? [20, null];
+  const factor = 1 + round / 10;
+  return {
+    workers, round, position: 0, contender, load: loaded,
+    cpu: {
+      serverMicroseconds: server * factor * loaded.responses,
+      exporterMicroseconds: exporter === null ? null : exporter * factor * loaded.responses,
+    },
+  };
 }
 
 function lossless(packing: string, responses: number, counted: number, drops = 0, kernel: number | null = 0): LosslessRecord {
@@ -142,6 +158,46 @@ describe('summarise', () => {
     expect(twoWorkers.find((row) => row.contender === 'gunicorn-on')!.ratioToApp.throughput).toBeCloseTo(1800 / 9500, 10);
   });
 
+  it('CPU per request: each contender against its own metrics-off, within rounds, the exporter shown and added', () => {
+    const oneWorker = summary.cpu.filter((row) => row.workers === 1);
+    const round3 = (value: number) => (Number.isNaN(value) ? 'NaN' : Number(value.toFixed(3)));
+    expect(oneWorker.map((row) => [row.contender, row.baseline, round3(row.ratio), round3(row.ratioWithExporter), round3(row.ratioSpread)])).toEqual([
+      ['app-off', '', 'NaN', 'NaN', 'NaN'],
+      ['app-line', 'app-off', 1.6, 2.8, 0],
+      ['app-line-discard', 'app-off', 1.2, 1.2, 0],
+      ['app-request', 'app-off', 1.2, 1.68, 0],
+      ['app-buffer', 'app-off', 1.08, 1.16, 0],
+      ['express-prom-bundle', 'app-off', 1.4, 1.4, 0],
+      ['bare-http', 'app-off', 0.4, 0.4, 0],
+      ['gunicorn-off', '', 'NaN', 'NaN', 'NaN'],
+      ['gunicorn-on', 'gunicorn-off', 1.3, 1.45, 0],
+    ]);
+    // Medians over rounds whose CPU per request rises 10% a round: the middle round's.
+    const line = oneWorker.find((row) => row.contender === 'app-line')!;
+    expect([line.serverMicroseconds, line.exporterMicroseconds].map(round3)).toEqual([44, 33]);
+    expect([line.isTarget, line.targetMet]).toEqual([true, false]);
+    expect(oneWorker.filter((row) => row.isTarget)).toHaveLength(1);
+  });
+
+  it('CPU target: the default packing at 1.08× metrics off misses 1.05×; at 1.04× it meets it', () => {
+    const target = (runs: readonly RunRecord[]) =>
+      summarise(raw({ defaultPacking: 'buffer', runs })).cpu.find((row) => row.contender === 'app-buffer' && row.workers === 2)!;
+    const missed = target(raw().runs);
+    expect([missed.isTarget, missed.targetMet, Number(missed.ratio.toFixed(3))]).toEqual([true, false, 1.08]);
+    const cheaper = raw().runs.map((candidate) =>
+      candidate.contender === 'app-buffer'
+        ? { ...candidate, cpu: { ...candidate.cpu, serverMicroseconds: (candidate.cpu.serverMicroseconds * 26) / 27 } }
+        : candidate);
+    const met = target(cheaper);
+    expect([met.targetMet, Number(met.ratio.toFixed(3))]).toEqual([true, 1.04]);
+  });
+
+  it('runs of an older file without CPU readings give NaN, not a made-up figure', () => {
+    const old = raw({ runs: raw().runs.map(({ cpu: _cpu, ...rest }) => rest as RunRecord) });
+    const row = summarise(old).cpu.find((candidate) => candidate.contender === 'app-line')!;
+    expect([row.serverMicroseconds, row.ratio]).toEqual([Number.NaN, Number.NaN]);
+  });
+
   it.each([
     ['exact count and no drops: nothing lost', 'line', 0, true],
     ['ten lines short and three kernel drops: lost', 'buffer', -10, false],
@@ -196,14 +252,14 @@ describe('rendering', () => {
       'Date: 2026-11-25T20:00:00.123Z',
       'Machine: Test CPU, 2 cores, 1024 MiB, Linux test x64, Node v24.21.0',
     ]);
-    for (const title of ['Overhead:', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
+    for (const title of ['Overhead:', 'CPU time per request', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
       expect(text).toContain(title);
     }
   });
 
   it('the Markdown has a well-formed table per section', () => {
     const markdown = renderMarkdown(results, summary);
-    expect(markdown.match(/^\|(---:?\|)+$/gm)).toHaveLength(5);
+    expect(markdown.match(/^\|(---:?\|)+$/gm)).toHaveLength(6);
     for (const block of markdown.split('\n\n').filter((candidate) => candidate.startsWith('|'))) {
       const cells = block.split('\n').map((line) => line.replace(/\\\|/g, '').split('|').length);
       expect(new Set(cells).size).toBe(1);
