@@ -68,11 +68,11 @@ export const DEFAULTS = Object.freeze({
   statsdEnvPort: 8125,
   statsdPrefix: '',
   dogstatsdTags: '',
-  /** Lines batched into datagrams of up to 1432 bytes, each line byte-identical to Gunicorn's: the
-   * benchmark (README "Benchmarks") measured it fastest and the only mode that never lost a line at
-   * saturation. `line` is Gunicorn's one datagram per line. */
+  /** Lines batched into datagrams of up to 1432 bytes, sent at the end of each event-loop turn, each
+   * line byte-identical to Gunicorn's: the benchmark (README "Benchmarks") measured it the cheapest
+   * and the one that loses fewest lines at saturation. `line` is Gunicorn's one datagram per line. */
   statsdPacking: 'buffer' as StatsdPacking,
-  /** How long a line may wait in the `buffer` packing: short enough to be invisible on a 15 s scrape. */
+  /** hot-shots' periodic flush in the `buffer` packing: only a backstop, lines leave at the end of the turn. */
   statsdFlushIntervalMs: 10,
   accessLogfile: null,
   logLevel: 'info' as LogLevel,
@@ -115,9 +115,9 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'dogstatsdTags', flag: '--dogstatsd-tags', metavar: 'K:V,K2:V2', defaultText: 'none',
     help: 'Tags appended verbatim to every line as |#K:V,K2:V2.' },
   { key: 'statsdPacking', flag: '--statsd-packing', metavar: STATSD_PACKINGS.join('|'), defaultText: DEFAULTS.statsdPacking,
-    help: 'line: one datagram per line (as Gunicorn); request: a request\'s lines in one datagram; buffer: batch up to 1432 bytes or the flush interval.' },
+    help: 'line: one datagram per line (as Gunicorn); request: a request\'s lines in one datagram; buffer: batch up to 1432 bytes, sent at the end of each event-loop turn.' },
   { key: 'statsdFlushInterval', flag: '--statsd-flush-interval', metavar: 'MS', defaultText: String(DEFAULTS.statsdFlushIntervalMs),
-    help: `Longest time a line waits in the buffer packing (1..${MAX_FLUSH_INTERVAL_MS}).` },
+    help: `hot-shots' periodic flush in the buffer packing, a backstop (1..${MAX_FLUSH_INTERVAL_MS}).` },
   { key: 'accessLogfile', flag: '--access-logfile', metavar: 'PATH|-', defaultText: 'none',
     help: 'Write an access log line per request to PATH, or to stdout with "-".' },
   { key: 'logLevel', flag: '--log-level', metavar: LOG_LEVELS.join('|'), defaultText: DEFAULTS.logLevel,
