@@ -89,10 +89,10 @@ install_compose_plugin() {
 
 # The base images need the engine running; a daemon started here for them is stopped again.
 install_base_images() {
-  local engine; engine="$(bash "$ROOT_DIR/scripts/docker-engine/engine.sh" start)"
-  local status=0
+  local engine="$ROOT_DIR/scripts/docker-engine/engine.sh" status=0
+  bash "$engine" acquire "$$-install" >/dev/null
   bash "$ROOT_DIR/scripts/base-images/build.sh" || status=$?
-  [ "$engine" = started ] && bash "$ROOT_DIR/scripts/docker-engine/engine.sh" stop
+  bash "$engine" release "$$-install"
   return "$status"
 }
 

