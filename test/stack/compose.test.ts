@@ -192,7 +192,8 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     expect(baseline.requests).toBe(0); // the healthchecks probe the metrics listener, not :8000
     const users = 8;
     const reps = 8;
-    // --verbose: siege prints one line per response with its status, so statuses are known exactly.
+    // --verbose: siege prints one line per response with its status (in colour), so statuses are
+    // known exactly.
     const script = await runCommand(
       path.join(ROOT, 'request-script.sh'),
       ['--url', APP_URL, '--concurrency', String(users), '--reps', String(reps), '--delay', '0', '--', '--verbose'],
@@ -200,7 +201,7 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     );
     expect(script.code, script.stderr).toBe(0);
     const siegeStatuses: Record<string, number> = {};
-    for (const [, status] of (script.stdout + script.stderr).matchAll(/^HTTP\/1\.1 (\d{3}) /gm)) {
+    for (const [, status] of (script.stdout + script.stderr).matchAll(/^(?:\x1b\[[\d;]*m)?HTTP\/1\.1 (\d{3}) /gm)) {
       siegeStatuses[status] = (siegeStatuses[status] ?? 0) + 1;
     }
     expect(Object.values(siegeStatuses).reduce((a, b) => a + b, 0), script.stdout).toBe(users * reps);
