@@ -27,6 +27,14 @@ log() { printf 'base-images: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
+# docker build, quiet unless it fails: then its last lines. Usage: build_image TAG DOCKERFILE CONTEXT [ARGS...]
+build_image() {
+  local tag="$1" dockerfile="$2" context="$3"; shift 3
+  docker build -f "$dockerfile" -t "$tag" "$@" "$context" >"$work/docker-build.log" 2>&1 ||
+    die "docker build of $tag failed; its last lines:
+$(tail -n 15 "$work/docker-build.log")"
+}
+
 for tool in debootstrap busybox npm; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/install-tools.sh installs it)"
 done
@@ -61,8 +69,8 @@ node_image() {
   find "$ctx/node/include/node/openssl/archs" -mindepth 1 -maxdepth 1 ! -name linux-x86_64 -exec rm -rf {} +
   cp "$MACHINE_CA" "$ctx/machine-ca.crt"
   cp "$HERE/node/docker-entrypoint.sh" "$ctx/"
-  docker build --quiet -f "$HERE/node/Dockerfile" --build-arg "BASE=$DEBIAN_IMAGE" \
-    --build-arg "NODE_VERSION=$NODE_VERSION" -t "$NODE_IMAGE" "$ctx" >/dev/null
+  build_image "$NODE_IMAGE" "$HERE/node/Dockerfile" "$ctx" \
+    --build-arg "BASE=$DEBIAN_IMAGE" --build-arg "NODE_VERSION=$NODE_VERSION"
 }
 
 # Upstream's base is a busybox with /etc/passwd and /etc/group for root and nobody; Debian's
@@ -94,8 +102,7 @@ statsd_exporter_image() {
   local ctx="$work/statsd-exporter-context"
   mkdir -p "$ctx"
   cp "$STATSD_EXPORTER_BIN" "$ctx/"
-  docker build --quiet -f "$HERE/statsd-exporter/Dockerfile" --build-arg "BASE=$BUSYBOX_IMAGE" \
-    -t "$STATSD_EXPORTER_IMAGE" "$ctx" >/dev/null
+  build_image "$STATSD_EXPORTER_IMAGE" "$HERE/statsd-exporter/Dockerfile" "$ctx" --build-arg "BASE=$BUSYBOX_IMAGE"
 }
 
 prometheus_image() {
@@ -111,8 +118,7 @@ prometheus_image() {
   module="$(go env GOMODCACHE)/github.com/prometheus/prometheus@$PROMETHEUS_GO_MODULE_VERSION"
   [ -d "$module" ] || die "$module is missing (the Prometheus build of scripts/install-tools.sh downloads it)"
   cp "$module/documentation/examples/prometheus.yml" "$module/LICENSE" "$module/NOTICE" "$ctx/"
-  docker build --quiet -f "$HERE/prometheus/Dockerfile" --build-arg "BASE=$BUSYBOX_IMAGE" \
-    -t "$PROMETHEUS_IMAGE" "$ctx" >/dev/null
+  build_image "$PROMETHEUS_IMAGE" "$HERE/prometheus/Dockerfile" "$ctx" --build-arg "BASE=$BUSYBOX_IMAGE"
 }
 
 node_image
