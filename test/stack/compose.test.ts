@@ -232,19 +232,28 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
   }, 300_000);
 
   it('returns data for every query of every dashboard panel, from the containerised Prometheus', async () => {
-    // Rates need two scrapes of a series: poll (bounded) until every target has data.
+    // Ratios and quantiles of rates need an increase between two scrapes, 15 s apart: a light load
+    // (two clients of /io_task, a request a second) runs while polling (bounded) until every target
+    // has data.
+    const load = loadUntilStopped(APP_URL, ['/io_task'], 2);
     let results: TargetResult[] = [];
-    const deadline = Date.now() + 6 * SCRAPE_MS;
-    do {
-      results = await runDashboardQueries({
-        prometheusUrl: PROMETHEUS_URL,
-        range: { fromMs: startedAtMs, toMs: Date.now() },
-        variables: { app: APP },
-        scrapeInterval: `${SCRAPE_MS / 1000}s`,
-      });
-      if (emptyTargets(results).length === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    } while (Date.now() < deadline);
+    try {
+      const deadline = Date.now() + 6 * SCRAPE_MS;
+      do {
+        results = await runDashboardQueries({
+          prometheusUrl: PROMETHEUS_URL,
+          range: { fromMs: startedAtMs, toMs: Date.now() },
+          variables: { app: APP },
+          scrapeInterval: `${SCRAPE_MS / 1000}s`,
+        });
+        if (emptyTargets(results).length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      } while (Date.now() < deadline);
+    } finally {
+      const served = await load.stop();
+      expect(served.failures).toEqual([]);
+      expect200s(served.answered);
+    }
     expect(results.length).toBeGreaterThan(20);
     expect(emptyTargets(results)).toEqual([]);
   }, 150_000);
