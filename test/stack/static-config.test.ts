@@ -1,5 +1,5 @@
 // The stack's config, checked before anything runs by the programs that read it: statsd_exporter
-// --check-config, promtool, docker-compose config. Deliberately broken copies prove each check
+// --check-config, promtool, docker compose config. Deliberately broken copies prove each check
 // catches what it should. Plus the cross-file facts no single tool checks: mounts exist, addresses
 // name real services and ports, and every version pin agrees with scripts/versions.env.
 import { spawnSync } from 'node:child_process';
@@ -55,6 +55,9 @@ interface ComposeService {
   volumes?: string[];
   healthcheck?: { test: string[] };
   restart?: string;
+  cap_drop?: string[];
+  security_opt?: string[];
+  read_only?: boolean;
 }
 const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as { services: Record<string, ComposeService> };
 
@@ -171,8 +174,8 @@ describe('alert rules', () => {
 });
 
 describe('docker-compose.yaml', () => {
-  it('docker-compose config accepts it', () => {
-    const result = run('docker-compose', ['-f', COMPOSE_FILE, 'config', '--quiet']);
+  it('docker compose config accepts it', () => {
+    const result = run('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--quiet']);
     expect(result.output).toBe('');
     expect(result.status).toBe(0);
   });
@@ -239,6 +242,23 @@ describe('docker-compose.yaml', () => {
     ]);
   });
 
+  it('every service drops all capabilities, forbids privilege gain and has a read-only root filesystem', () => {
+    const services = Object.entries(compose.services).map(([name, service]) => ({
+      name,
+      capDrop: service.cap_drop,
+      securityOpt: service.security_opt,
+      readOnly: service.read_only,
+    }));
+    expect(services).toEqual(
+      Object.keys(compose.services).map((name) => ({
+        name,
+        capDrop: ['ALL'],
+        securityOpt: ['no-new-privileges:true'],
+        readOnly: true,
+      })),
+    );
+  });
+
   it('every service has a healthcheck and restart: unless-stopped', () => {
     const services = Object.entries(compose.services).map(([name, service]) => ({
       name,
@@ -295,7 +315,7 @@ describe('version pins agree with scripts/versions.env', () => {
       .filter((line) => line.startsWith('FROM '))
       .map((line) => line.split(/\s+/)[1]);
     expect(froms.length).toBeGreaterThan(0);
-    expect(new Set(froms)).toEqual(new Set([`node:${versions.NODE_VERSION}-bookworm-slim`]));
+    expect(new Set(froms)).toEqual(new Set([`node:${versions.NODE_VERSION}-${versions.NODE_DEBIAN_SUITE}-slim`]));
   });
 
   it.each([

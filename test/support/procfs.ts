@@ -2,10 +2,14 @@
 // connection, and a process's state. Deterministic where timing-based guesses would not be.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-/** Server-side TCP sockets listening-port `serverPort`, by the client's port: the socket inode. */
-function serverSocketInodes(serverPort: number): Map<number, string> {
+/**
+ * Server-side TCP sockets listening-port `serverPort`, by the client's port: the socket inode.
+ * `netnsPid`: read the tables of that process's network namespace (a container's) instead of ours.
+ */
+function serverSocketInodes(serverPort: number, netnsPid?: number): Map<number, string> {
   const byClientPort = new Map<number, string>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  const dir = netnsPid === undefined ? '/proc/net' : `/proc/${netnsPid}/net`;
+  for (const table of [`${dir}/tcp`, `${dir}/tcp6`]) {
     let text: string;
     try {
       text = readFileSync(table, 'utf8');
@@ -47,9 +51,10 @@ function socketInodesOf(pid: number): Set<string> {
 /**
  * Which of `pids` holds the accepted connection from each client port to `serverPort`.
  * Client ports whose connection no listed process holds (not yet handed to a worker) are absent.
+ * For a container's server, pass its process as `netnsPid`.
  */
-export function connectionOwners(serverPort: number, pids: readonly number[]): Map<number, number> {
-  const inodes = serverSocketInodes(serverPort);
+export function connectionOwners(serverPort: number, pids: readonly number[], netnsPid?: number): Map<number, number> {
+  const inodes = serverSocketInodes(serverPort, netnsPid);
   const owners = new Map<number, number>();
   const inodesByPid = pids.map((pid) => [pid, socketInodesOf(pid)] as const);
   for (const [clientPort, inode] of inodes) {

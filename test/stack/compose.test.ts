@@ -1,0 +1,351 @@
+// The stack as shipped: the committed docker-compose.yaml, unmodified, run by a real Docker Engine
+// (the project's own daemon, scripts/docker-engine) with `docker compose`, on images built here
+// (app/Dockerfile; the base images by scripts/base-images). Grafana is not run: no image of it can
+// be pulled here and it is not built; app, statsd-exporter and prometheus are named on `up`.
+// The host talks to the stack only through the ports the file publishes on 127.0.0.1.
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { queryInstant } from '../../scripts/native-stack/prometheus-api';
+import { ROOT } from '../../scripts/native-stack/stack';
+import { emptyTargets, runDashboardQueries, type TargetResult } from '../support/dashboard';
+import {
+  acquireEngine,
+  assertHostPortsFree,
+  COMPOSE_FILE,
+  composeRunner,
+  inspectContainer,
+  inspectImage,
+  publishedPorts,
+  runCommand,
+  type EngineLease,
+} from '../support/docker';
+import { delta, exporterSnapshot, settledSnapshot, statusRecord, waitForRequests } from '../support/exporter';
+import { drive, get, loadUntilStopped, waitUntil } from '../support/load';
+import { connectionOwners } from '../support/procfs';
+
+const PROJECT = 'gunicorn-stack-compose-test';
+const SERVICES = ['app', 'statsd-exporter', 'prometheus'] as const;
+const APP_URL = 'http://127.0.0.1:8000';
+const EXPORTER_URL = 'http://127.0.0.1:9102';
+const PROMETHEUS_URL = 'http://127.0.0.1:9090';
+const APP = 'flask_app';
+const SEL = `{app="${APP}"}`;
+/** Prometheus's scrape interval in the committed prometheus.yml: the pace of every wait on it. */
+const SCRAPE_MS = 15_000;
+
+interface ComposeService {
+  image?: string;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: { test: string[] };
+}
+const composeFile = parse(readFileSync(COMPOSE_FILE, 'utf8')) as { services: Record<string, ComposeService> };
+const compose = composeRunner(PROJECT);
+
+let engine: EngineLease | undefined;
+let startedAtMs = 0;
+
+/** Statuses counted so far: by the clients, as the app and Prometheus must count them. */
+const expected: Record<string, number> = {};
+const expectedTotal = () => Object.values(expected).reduce((a, b) => a + b, 0);
+function expect200s(n: number): void {
+  expected['200'] = (expected['200'] ?? 0) + n;
+}
+function addStatuses(byStatus: Readonly<Record<string, number>>): void {
+  for (const [status, n] of Object.entries(byStatus)) expected[status] = (expected[status] ?? 0) + n;
+}
+
+async function containerOf(service: string) {
+  return inspectContainer(await compose.containerId(service));
+}
+
+async function waitHealthy(services: readonly string[], timeoutMs = 120_000): Promise<void> {
+  await waitUntil(
+    `${services.join(', ')} to be healthy`,
+    () => Promise.all(services.map(async (service) => (await containerOf(service)).State.Health?.Status ?? 'none')),
+    (states) => states.every((state) => state === 'healthy'),
+    timeoutMs,
+    500,
+  );
+}
+
+async function promScalar(expr: string, time?: number): Promise<number> {
+  const rows = await queryInstant(PROMETHEUS_URL, expr, time);
+  if (rows.length !== 1) throw new Error(`${expr}: expected one sample, got ${JSON.stringify(rows)}`);
+  return rows[0].value;
+}
+
+/** Waits until Prometheus's latest scrape shows `total` requests of the app. */
+function waitForScraped(total: number): Promise<number> {
+  return waitUntil(
+    `Prometheus to scrape ${total} requests`,
+    () => promScalar(`sum(gunicorn_requests_total${SEL})`).catch(() => NaN),
+    (value) => value === total,
+    3 * SCRAPE_MS,
+    500,
+  );
+}
+
+/** Lines of the app's log (master and workers write to the container's stdout/stderr). */
+async function appLog(): Promise<string> {
+  return compose.must(['logs', '--no-color', '--no-log-prefix', 'app']);
+}
+const countMatches = (text: string, pattern: RegExp) => text.split('\n').filter((line) => pattern.test(line)).length;
+
+/** The processes whose parent is `pid`: the app master's workers. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+beforeAll(async () => {
+  engine = await acquireEngine();
+  // Built by the install (scripts/base-images); a missing one is named here rather than pulled.
+  for (const service of SERVICES) {
+    const image = composeFile.services[service].image;
+    if (image) await inspectImage(image);
+  }
+  // A run that was interrupted leaves its containers (and their ports): ours to remove.
+  await compose.must(['down', '--volumes', '--remove-orphans'], 120_000);
+  await assertHostPortsFree(publishedPorts(SERVICES.flatMap((service) => composeFile.services[service].ports ?? [])));
+  await compose.must(['build', 'app'], 600_000);
+  startedAtMs = Date.now();
+  // `up` returns once each service's dependencies are healthy and every container has started.
+  await compose.must(['up', '--detach', ...SERVICES], 300_000);
+}, 900_000);
+
+afterAll(async () => {
+  try {
+    await compose.run(['down', '--volumes', '--remove-orphans'], 120_000);
+  } finally {
+    await engine?.release();
+  }
+}, 180_000);
+
+describe('docker compose up: app, statsd-exporter, prometheus from the committed file', () => {
+  it('reaches healthy, each through the healthcheck the compose file gives it', async () => {
+    await waitHealthy(SERVICES);
+    for (const service of SERVICES) {
+      expect((await containerOf(service)).Config.Healthcheck?.Test, service).toEqual(composeFile.services[service].healthcheck?.test);
+    }
+  }, 150_000);
+
+  it('runs every container as a non-root user', async () => {
+    for (const service of SERVICES) {
+      const uid = (await compose.must(['exec', '-T', service, 'id', '-u'])).trim();
+      expect(uid, service).toMatch(/^\d+$/);
+      expect(uid, service).not.toBe('0');
+    }
+  });
+
+  it('drops every capability, forbids privilege gain and mounts the root filesystem read-only (a write fails)', async () => {
+    for (const service of SERVICES) {
+      const { HostConfig } = await containerOf(service);
+      expect({ capDrop: HostConfig.CapDrop, securityOpt: HostConfig.SecurityOpt, readOnly: HostConfig.ReadonlyRootfs }, service).toEqual({
+        capDrop: ['ALL'],
+        securityOpt: ['no-new-privileges:true'],
+        readOnly: true,
+      });
+      const status = await compose.must(['exec', '-T', service, 'cat', '/proc/1/status']);
+      expect(/^CapEff:\s+(\w+)$/m.exec(status)?.[1], service).toBe('0000000000000000');
+      expect(/^NoNewPrivs:\s+(\d)$/m.exec(status)?.[1], service).toBe('1');
+      const write = await compose.run(['exec', '-T', service, 'touch', '/write-probe']);
+      expect(write.code, service).not.toBe(0);
+      expect(write.stderr, service).toMatch(/Read-only file system/);
+    }
+  });
+
+  it('mounts every config directory from the repository read-only: a write there fails', async () => {
+    let checked = 0;
+    for (const service of SERVICES) {
+      const binds = (await containerOf(service)).Mounts.filter((mount) => mount.Type === 'bind');
+      const declared = (composeFile.services[service].volumes ?? []).filter((spec) => spec.startsWith('.'));
+      expect(binds.map((mount) => mount.Destination).sort(), service).toEqual(declared.map((spec) => spec.split(':')[1]).sort());
+      for (const mount of binds) {
+        expect(mount.RW, `${service} ${mount.Destination}`).toBe(false);
+        const write = await compose.run(['exec', '-T', service, 'touch', `${mount.Destination}/write-probe`]);
+        expect(write.code, `${service} ${mount.Destination}`).not.toBe(0);
+        expect(write.stderr, `${service} ${mount.Destination}`).toMatch(/Read-only file system/);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
+  });
+
+  it('scrapes every job of prometheus.yml: all up', async () => {
+    const up = await waitUntil(
+      'every scrape target up',
+      () => queryInstant(PROMETHEUS_URL, 'up'),
+      (rows) => rows.length === 3 && rows.every((row) => row.value === 1),
+      3 * SCRAPE_MS,
+      500,
+    );
+    expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'prometheus', 'statsd-exporter']);
+  }, 90_000);
+
+  it('counts exactly what request-script.sh (real siege) and a known mix received, by status, on :9102 and :9090', async () => {
+    const baseline = await exporterSnapshot(EXPORTER_URL, APP);
+    expect(baseline.requests).toBe(0); // the healthchecks probe the metrics listener, not :8000
+    const users = 8;
+    const reps = 8;
+    // --verbose: siege prints one line per response with its status (in colour), so statuses are
+    // known exactly.
+    const script = await runCommand(
+      path.join(ROOT, 'request-script.sh'),
+      ['--url', APP_URL, '--concurrency', String(users), '--reps', String(reps), '--delay', '0', '--', '--verbose'],
+      { timeoutMs: 180_000, env: { ...process.env, BASE_URL: '' } },
+    );
+    expect(script.code, script.stderr).toBe(0);
+    const siegeStatuses: Record<string, number> = {};
+    for (const [, status] of (script.stdout + script.stderr).matchAll(/^(?:\x1b\[[\d;]*m)?HTTP\/1\.1 (\d{3}) /gm)) {
+      siegeStatuses[status] = (siegeStatuses[status] ?? 0) + 1;
+    }
+    expect(Object.values(siegeStatuses).reduce((a, b) => a + b, 0), script.stdout).toBe(users * reps);
+    addStatuses(siegeStatuses);
+    expect200s(1); // the script's own GET / checking that the app answers
+    // Every status class the dashboard splits by, for sure: 404s and the 500s of /exception.
+    const mix = await drive(APP_URL, { '/': 5, '/no-such-page': 3, '/exception': 2, '/random_status': 10 }, 4);
+    expect(mix.failures).toEqual([]);
+    addStatuses(statusRecord(mix.byStatus));
+
+    await waitForRequests(EXPORTER_URL, APP, expectedTotal());
+    const counted = await settledSnapshot(EXPORTER_URL, APP);
+    expect(counted.byStatus).toEqual(expected);
+    expect(counted.requests).toBe(expectedTotal());
+    expect(counted.log.exception).toBe(2);
+    expect(counted.workers).toBe(2);
+
+    await waitForScraped(expectedTotal());
+    const rows = await queryInstant(PROMETHEUS_URL, `sum by (status) (gunicorn_responses_total${SEL})`);
+    expect(Object.fromEntries(rows.map((row) => [row.metric.status, row.value]))).toEqual(expected);
+  }, 300_000);
+
+  it('returns data for every query of every dashboard panel, from the containerised Prometheus', async () => {
+    // Ratios and quantiles of rates need an increase between two scrapes, 15 s apart: a light load
+    // (two clients of /io_task, a request a second) runs while polling (bounded) until every target
+    // has data.
+    const load = loadUntilStopped(APP_URL, ['/io_task'], 2);
+    let results: TargetResult[] = [];
+    try {
+      const deadline = Date.now() + 6 * SCRAPE_MS;
+      do {
+        results = await runDashboardQueries({
+          prometheusUrl: PROMETHEUS_URL,
+          range: { fromMs: startedAtMs, toMs: Date.now() },
+          variables: { app: APP },
+          scrapeInterval: `${SCRAPE_MS / 1000}s`,
+        });
+        if (emptyTargets(results).length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      } while (Date.now() < deadline);
+    } finally {
+      const served = await load.stop();
+      expect(served.failures).toEqual([]);
+      expect200s(served.answered);
+    }
+    expect(results.length).toBeGreaterThan(20);
+    expect(emptyTargets(results)).toEqual([]);
+  }, 150_000);
+
+  it('docker compose stop app lets an in-flight /io_task finish: 200, and counted', async () => {
+    const master = (await containerOf('app')).State.Pid;
+    const workers = childrenOf(master);
+    expect(workers.length).toBe(2);
+    const before = await settledSnapshot(EXPORTER_URL, APP);
+    const inFlight = get(APP_URL, '/io_task');
+    // In flight for sure: a worker holds the accepted connection (seen in the container's namespace).
+    await waitUntil('a worker to hold the /io_task connection', async () => connectionOwners(8000, workers, master).size, (n) => n === 1, 5_000, 20);
+    const stop = compose.must(['stop', 'app'], 60_000);
+    const outcome = await inFlight;
+    await stop;
+    expect(outcome.status).toBe(200);
+    expect200s(1);
+    const after = await settledSnapshot(EXPORTER_URL, APP);
+    expect(delta(after.byStatus, before.byStatus)).toEqual({ '200': 1 });
+    expect(countMatches(await appLog(), /Shutting down: Master/)).toBeGreaterThanOrEqual(1);
+
+    await compose.must(['start', 'app'], 120_000);
+    await waitHealthy(['app']);
+  }, 120_000);
+
+  it('docker compose restart statsd-exporter: the app keeps serving, warns of the outage and says when it ends, and counting resumes', async () => {
+    const warning = /\[WARNING\] statsd: cannot send to statsd-exporter:9125 /;
+    const recovery = /\[INFO\] statsd: sending to statsd-exporter:9125 again/;
+    const logBefore = (await appLog()).split('\n').length;
+    const load = loadUntilStopped(APP_URL, ['/'], 2);
+    await compose.must(['restart', 'statsd-exporter'], 60_000);
+    await waitHealthy(['statsd-exporter']);
+    // The restarted exporter starts from zero: counting has resumed once it counts the load again.
+    await waitUntil('the restarted exporter to count requests', () => exporterSnapshot(EXPORTER_URL, APP).catch(() => null), (s) => (s?.requests ?? 0) > 0, 30_000, 200);
+    const served = await load.stop();
+    expect(served.failures).toEqual([]);
+    expect(statusRecord(served.byStatus)).toEqual({ '200': served.answered });
+    expect200s(served.answered);
+    // The outage is logged as it starts and as it ends, not per dropped line. Usually one warning;
+    // a restart can show the app two outages: UDP has no reply, so a quiet second while the old
+    // container's network is gone reads as recovery until the new container refuses again.
+    const lines = await waitUntil(
+      'the app to log that sending works again',
+      async () => (await appLog()).split('\n').slice(logBefore - 1).filter((line) => warning.test(line) || recovery.test(line)),
+      (found) => found.length > 0 && recovery.test(found[found.length - 1]),
+      10_000,
+      200,
+    );
+    const warnings = lines.filter((line) => warning.test(line)).length;
+    expect(warnings, lines.join('\n')).toBeGreaterThanOrEqual(1);
+    // Strictly alternating: one warning per outage (never one per dropped line, and the load
+    // dropped hundreds), each ended by one "sending again".
+    expect(lines.map((line) => (warning.test(line) ? 'down' : 'up')), lines.join('\n')).toEqual(
+      Array.from({ length: warnings }, () => ['down', 'up']).flat(),
+    );
+
+    // And exactly: what is sent now is counted now.
+    const before = await settledSnapshot(EXPORTER_URL, APP, { requireConsistent: false });
+    const more = await drive(APP_URL, { '/': 10 }, 4);
+    expect(statusRecord(more.byStatus)).toEqual({ '200': 10 });
+    expect200s(10);
+    await waitForRequests(EXPORTER_URL, APP, before.requests + 10);
+    const after = await settledSnapshot(EXPORTER_URL, APP, { requireConsistent: false });
+    expect(after.requests - before.requests).toBe(10);
+    expect(delta(after.byStatus, before.byStatus)).toEqual({ '200': 10 });
+  }, 120_000);
+
+  it('docker compose down, then up (volumes kept): Prometheus still answers for the earlier samples', async () => {
+    const at = Date.now() / 1000;
+    const earlier = await promScalar(`sum(count_over_time(gunicorn_requests_total${SEL}[1h]))`, at);
+    const total = await promScalar(`max_over_time(sum(gunicorn_requests_total${SEL})[1h:])`, at);
+    expect(earlier).toBeGreaterThan(0);
+    await compose.must(['down'], 120_000);
+    await compose.must(['up', '--detach', ...SERVICES], 300_000);
+    await waitHealthy(SERVICES);
+    expect(await promScalar(`sum(count_over_time(gunicorn_requests_total${SEL}[1h]))`, at)).toBe(earlier);
+    expect(await promScalar(`max_over_time(sum(gunicorn_requests_total${SEL})[1h:])`, at)).toBe(total);
+  }, 400_000);
+});
+
+describe('the host ports the compose file publishes', () => {
+  it('a taken port fails the compose test with a message naming it', async () => {
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      await expect(assertHostPortsFree([{ port, protocol: 'tcp' }])).rejects.toThrow(
+        new RegExp(`host port 127\\.0\\.0\\.1:${port}/tcp \\(EADDRINUSE\\) is taken`),
+      );
+    } finally {
+      holder.close();
+    }
+  });
+});
