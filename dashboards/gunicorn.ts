@@ -1,6 +1,7 @@
 // The Gunicorn StatsD dashboard that Grafana provisions (etc/dashboards/gunicorn.json is written
 // from this by `npm run dashboard:generate`). Rows top to bottom: traffic and errors, latency,
-// workers and server log events, the pipeline's health, the app's Node.js runtime.
+// saturation and backlog, error budgets, workers and server log events, the pipeline's health,
+// the app's Node.js runtime.
 import { DashboardCursorSync, VariableHide, VariableRefresh, VariableSort, type Dashboard, type Panel, type RowPanel, type VariableModel } from '@grafana/schema';
 import { BigValueColorMode, LineInterpolation, MappingType } from '@grafana/schema';
 import { barGaugePanel, colourByName, colourByQuery, DATASOURCE, row, statPanel, timeSeriesPanel } from './builders';
@@ -100,20 +101,22 @@ const trafficAndErrors: (Panel | RowPanel)[] = [
   }),
 ];
 
-/** A quantile of the classic histogram's buckets, all selected apps together. */
-const classicQuantile = (q: number) =>
-  `histogram_quantile(${q}, sum by (le) (rate(gunicorn_request_duration_seconds_bucket{${APP}}[$__rate_interval])))`;
+/** A quantile of the native histogram (exponential buckets, about 9% wide), all selected apps
+ *  together. Prometheus has it when it scrapes native histograms (etc/prometheus/prometheus.yml);
+ *  the classic _bucket series stay for the alerts and for rules written for real Gunicorn. */
+const nativeQuantile = (q: number) =>
+  `histogram_quantile(${q}, sum(rate(gunicorn_request_duration_seconds{${APP}}[$__rate_interval])))`;
 
 const latency: (Panel | RowPanel)[] = [
   row(11, 'Latency', 20),
   timeSeriesPanel({
     id: 12, title: 'Request duration: p50, p90, p99', gridPos: { h: 8, w: 12, x: 0, y: 21 }, unit: 's',
-    description: 'Quantiles estimated from the gunicorn_request_duration_seconds histogram (buckets 1 ms to 10 s), all selected apps together. Dashed lines: 2.5 s and 5 s (the GunicornHighLatencyP99 alert threshold).',
+    description: 'Quantiles of the native gunicorn_request_duration_seconds histogram (exponential buckets about 9% wide; the classic buckets, 1 ms to 10 s, are far coarser), all selected apps together. Dashed lines: 2.5 s and 5 s (the GunicornHighLatencyP99 alert threshold).',
     fillOpacity: 0, dashedThresholds: true, thresholds: LATENCY_STEPS, legendCalcs: ['mean', 'max'],
     queries: [
-      { expr: classicQuantile(0.5), legend: 'p50' },
-      { expr: classicQuantile(0.9), legend: 'p90' },
-      { expr: classicQuantile(0.99), legend: 'p99' },
+      { expr: nativeQuantile(0.5), legend: 'p50' },
+      { expr: nativeQuantile(0.9), legend: 'p90' },
+      { expr: nativeQuantile(0.99), legend: 'p99' },
     ],
   }),
   timeSeriesPanel({
@@ -126,9 +129,9 @@ const latency: (Panel | RowPanel)[] = [
   }),
   statPanel({
     id: 14, title: 'p99 (now)', gridPos: { h: 4, w: 6, x: 18, y: 21 }, unit: 's',
-    description: '99th percentile of request duration over the last $__rate_interval. Orange from 2.5 s, red from 5 s.',
+    description: '99th percentile of request duration over the last $__rate_interval, from the native histogram. Orange from 2.5 s, red from 5 s.',
     thresholds: LATENCY_STEPS,
-    queries: [{ expr: classicQuantile(0.99) }],
+    queries: [{ expr: nativeQuantile(0.99) }],
   }),
   statPanel({
     id: 15, title: 'Mean duration (now)', gridPos: { h: 4, w: 6, x: 18, y: 25 }, unit: 's',
@@ -139,6 +142,104 @@ const latency: (Panel | RowPanel)[] = [
     }],
   }),
 ];
+
+/** Busy fraction: GunicornWorkersSaturated fires above 0.9. */
+const SATURATION_STEPS = [{ color: 'green', value: null }, { color: 'orange', value: 0.7 }, { color: 'red', value: 0.9 }];
+/** Burn rates of the page alerts (14.4 over 1h, 6 over 6h). */
+const BURN_STEPS = [{ color: 'green', value: null }, { color: 'orange', value: 6 }, { color: 'red', value: 14.4 }];
+/** Budget left: red once spent, orange under a quarter. */
+const BUDGET_STEPS = [{ color: 'red', value: null }, { color: 'orange', value: 0 }, { color: 'green', value: 0.25 }];
+const IN_FLIGHT = `sum by (app) (rate(gunicorn_request_duration_seconds_sum{${APP}}[$__rate_interval]))`;
+
+const saturation: (Panel | RowPanel)[] = [
+  row(31, 'Saturation & backlog', 29),
+  timeSeriesPanel({
+    id: 32, title: 'Worker saturation (busy fraction)', gridPos: { h: 8, w: 8, x: 0, y: 30 }, unit: 'percentunit',
+    description: "Requests in flight per worker, by Little's law: the rate of the request duration sum over the workers gauge. For Gunicorn's sync workers the share of time a worker is busy; at 100% requests wait in the backlog. Dashed: 90% (the GunicornWorkersSaturated alert). Workers that serve many requests at once (the Node app) go above 100%: read their event-loop utilisation.",
+    dashedThresholds: true, thresholds: SATURATION_STEPS,
+    queries: [{ expr: `${IN_FLIGHT} / sum by (app) (gunicorn_workers{${APP}})`, legend: '{{app}}' }],
+  }),
+  timeSeriesPanel({
+    id: 33, title: 'Requests in flight and workers', gridPos: { h: 8, w: 6, x: 8, y: 30 }, unit: 'short', fillOpacity: 0,
+    description: "Average requests being handled at once (Little's law: requests per second × seconds per request), against the live workers.",
+    queries: [
+      { expr: IN_FLIGHT, legend: 'in flight {{app}}' },
+      { expr: `sum by (app) (gunicorn_workers{${APP}})`, legend: 'workers {{app}}' },
+    ],
+  }),
+  timeSeriesPanel({
+    id: 34, title: 'Backlog: connections waiting to be accepted', gridPos: { h: 8, w: 6, x: 14, y: 30 }, unit: 'short', fillOpacity: 0,
+    description: "gunicorn.backlog (--enable-backlog-metric): the listen sockets' kernel accept queue, sampled by the master about once a second. Mean and p99 of those samples.",
+    queries: [
+      {
+        expr: `sum by (app) (rate(gunicorn_backlog_connections_sum{${APP}}[$__rate_interval])) / sum by (app) (rate(gunicorn_backlog_connections_count{${APP}}[$__rate_interval]))`,
+        legend: 'mean {{app}}',
+      },
+      {
+        expr: `histogram_quantile(0.99, sum by (app, le) (rate(gunicorn_backlog_connections_bucket{${APP}}[$__rate_interval])))`,
+        legend: 'p99 {{app}}',
+      },
+    ],
+  }),
+  timeSeriesPanel({
+    id: 35, title: 'Event-loop utilisation', gridPos: { h: 8, w: 4, x: 20, y: 30 }, unit: 'percentunit', fillOpacity: 0,
+    description: "The Node app's saturation: share of time the event loop is busy, the mean over its workers, and the master's. A worker near 100% answers late whatever its requests in flight.",
+    queries: [
+      {
+        expr: `sum(rate(nodejs_eventloop_active_seconds_total{${RUNTIME}, role="worker"}[$__rate_interval])) / sum(runtime_metrics_workers_reporting{${RUNTIME}})`,
+        legend: 'workers',
+      },
+      { expr: `sum(rate(nodejs_eventloop_active_seconds_total{${RUNTIME}, role="master"}[$__rate_interval]))`, legend: 'master' },
+    ],
+  }),
+];
+
+const errorBudget: (Panel | RowPanel)[] = [
+  row(36, 'Error budget (SLOs over 30 days)', 38),
+  statPanel({
+    id: 37, title: 'Availability budget left (30 d)', gridPos: { h: 4, w: 4, x: 0, y: 39 }, unit: 'percentunit', decimals: 1,
+    description: 'Objective: 99.9% of responses are not 5xx. The share of its 30-day error budget (0.1% of responses) not yet spent; negative once overspent. From the recording rules of etc/prometheus/rules.yml.',
+    thresholds: BUDGET_STEPS,
+    queries: [{
+      expr: `1 - (sum(app:gunicorn_responses_5xx:increase30d{${APP}}) or vector(0)) / sum(app:gunicorn_responses:increase30d{${APP}}) / 0.001`,
+    }],
+  }),
+  statPanel({
+    id: 38, title: 'Latency budget left (30 d)', gridPos: { h: 4, w: 4, x: 0, y: 43 }, unit: 'percentunit', decimals: 1,
+    description: 'Objective: 99% of requests within 0.5 s (a bucket edge of the histogram). The share of its 30-day error budget (1% of requests) not yet spent.',
+    thresholds: BUDGET_STEPS,
+    queries: [{
+      expr: `1 - sum(app:gunicorn_requests_over_500ms:increase30d{${APP}}) / sum(app:gunicorn_requests:increase30d{${APP}}) / 0.01`,
+    }],
+  }),
+  timeSeriesPanel({
+    id: 39, title: 'Availability burn rate', gridPos: { h: 8, w: 10, x: 4, y: 39 }, unit: 'none', fillOpacity: 0,
+    description: 'Error ratio over the error budget: 1 spends the 30-day budget in exactly 30 days. Dashed: 6 and 14.4, the page thresholds (over 6h and 1h, each confirmed by a short window).',
+    dashedThresholds: true, thresholds: BURN_STEPS,
+    queries: [
+      { expr: `app:gunicorn_availability_errors:ratio1h{${APP}} / 0.001`, legend: '1h {{app}}' },
+      { expr: `app:gunicorn_availability_errors:ratio6h{${APP}} / 0.001`, legend: '6h {{app}}' },
+      { expr: `app:gunicorn_availability_errors:ratio3d{${APP}} / 0.001`, legend: '3d {{app}}' },
+    ],
+  }),
+  timeSeriesPanel({
+    id: 40, title: 'Latency burn rate', gridPos: { h: 8, w: 10, x: 14, y: 39 }, unit: 'none', fillOpacity: 0,
+    description: 'Share of requests over 0.5 s over the error budget (1%). Dashed: 6 and 14.4, the page thresholds.',
+    dashedThresholds: true, thresholds: BURN_STEPS,
+    queries: [
+      { expr: `app:gunicorn_latency_errors:ratio1h{${APP}} / 0.01`, legend: '1h {{app}}' },
+      { expr: `app:gunicorn_latency_errors:ratio6h{${APP}} / 0.01`, legend: '6h {{app}}' },
+      { expr: `app:gunicorn_latency_errors:ratio3d{${APP}} / 0.01`, legend: '3d {{app}}' },
+    ],
+  }),
+];
+
+/** The rows below the new ones keep their layout, moved down by this many grid units. */
+const BELOW = 18;
+
+function movedDown(panels: (Panel | RowPanel)[], by: number): (Panel | RowPanel)[] {
+  return panels.map((panel) => (panel.gridPos ? { ...panel, gridPos: { ...panel.gridPos, y: panel.gridPos.y + by } } : panel));
+}
 
 const workersAndLog: (Panel | RowPanel)[] = [
   row(16, 'Workers & server log events', 29),
@@ -252,7 +353,7 @@ export const gunicornDashboard: Dashboard = {
       type: 'dashboard',
     }],
   },
-  description: "Gunicorn's StatsD metrics (requests, status codes, latency, workers, server log events) through statsd_exporter and Prometheus, the pipeline's own health, and the Node.js runtime of the Express app that reports like Gunicorn.",
+  description: "Gunicorn's StatsD metrics (requests, status codes, latency, saturation, backlog, SLO error budgets, workers, server log events) through statsd_exporter and Prometheus, the pipeline's own health, and the Node.js runtime of the Express app that reports like Gunicorn.",
   editable: false,
   fiscalYearStartMonth: 0,
   graphTooltip: DashboardCursorSync.Crosshair,
@@ -280,7 +381,13 @@ export const gunicornDashboard: Dashboard = {
       queryVariable('instance', 'Runtime instance', 'label_values(up{job="app"}, instance)'),
     ],
   },
-  panels: [...trafficAndErrors, ...latency, ...workersAndLog, ...pipelineHealth, ...nodeRuntime],
+  panels: [
+    ...trafficAndErrors,
+    ...latency,
+    ...saturation,
+    ...errorBudget,
+    ...movedDown([...workersAndLog, ...pipelineHealth, ...nodeRuntime], BELOW),
+  ],
   time: { from: 'now-1h', to: 'now' },
   timepicker: {},
   timezone: 'browser',
