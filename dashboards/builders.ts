@@ -118,7 +118,8 @@ export function row(id: number, title: string, y: number): RowPanel {
   return { type: 'row', title, id, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] };
 }
 
-function header(spec: PanelSpec, type: string) {
+/** The panel of one plugin type: its typed options and field defaults, checked by the caller. */
+function assemble(spec: PanelSpec, type: string, options: object, defaults: FieldConfig, instant: boolean): Panel {
   return {
     type,
     title: spec.title,
@@ -126,6 +127,9 @@ function header(spec: PanelSpec, type: string) {
     id: spec.id,
     datasource: DATASOURCE,
     gridPos: spec.gridPos,
+    fieldConfig: { defaults, overrides: spec.overrides ?? [] },
+    options: { ...options },
+    targets: targets(spec.queries, instant),
   };
 }
 
@@ -151,12 +155,7 @@ export function statPanel(spec: PanelSpec & { colorMode?: BigValueColorMode }): 
     thresholds: thresholds(spec.thresholds, 'text'),
     mappings: spec.mappings ?? [],
   };
-  return {
-    ...header(spec, 'stat'),
-    fieldConfig: { defaults, overrides: spec.overrides ?? [] },
-    options: { ...options },
-    targets: targets(spec.queries, true),
-  };
+  return assemble(spec, 'stat', options, defaults, true);
 }
 
 export interface TimeSeriesSpec extends PanelSpec {
@@ -200,12 +199,7 @@ export function timeSeriesPanel(spec: TimeSeriesSpec): Panel {
     custom: { ...custom },
     thresholds: thresholds(spec.thresholds, 'green'),
   };
-  return {
-    ...header(spec, 'timeseries'),
-    fieldConfig: { defaults, overrides: spec.overrides ?? [] },
-    options: { ...options },
-    targets: targets(spec.queries, false),
-  };
+  return assemble(spec, 'timeseries', options, defaults, false);
 }
 
 /** Horizontal bars, one per series, of the latest values of an instant query. */
@@ -231,10 +225,5 @@ export function barGaugePanel(spec: PanelSpec): Panel {
     color: { mode: FieldColorModeId.Thresholds },
     thresholds: thresholds(spec.thresholds, 'blue'),
   };
-  return {
-    ...header(spec, 'bargauge'),
-    fieldConfig: { defaults, overrides: spec.overrides ?? [] },
-    options: { ...options },
-    targets: targets(spec.queries, true),
-  };
+  return assemble(spec, 'bargauge', options, defaults, true);
 }
