@@ -24,6 +24,15 @@ describe('dashboards/', () => {
     expect(readFileSync(DASHBOARD_JSON, 'utf8')).toBe(dashboardJson());
   });
 
+  it('is typed against the schema of the Grafana version the stack runs (scripts/versions.env)', () => {
+    const grafana = /^GRAFANA_VERSION=(\S+)$/m.exec(readFileSync(path.join(ROOT, 'scripts', 'versions.env'), 'utf8'))?.[1];
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const installed = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@grafana', 'schema', 'package.json'), 'utf8')) as { version: string };
+    expect(grafana).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pkg.devDependencies['@grafana/schema']).toBe(grafana);
+    expect(installed.version).toBe(grafana);
+  });
+
   it('type-checks against @grafana/schema (strict, no emit)', () => {
     const result = tsc(['-p', path.join('dashboards', 'tsconfig.json'), '--noEmit']);
     expect(result.stdout + result.stderr).toBe('');
