@@ -43,6 +43,8 @@ export interface Config {
   readonly demoDelayScale: number;
   /** --check-config (a Gunicorn flag): validate, then exit 0 without starting anything. */
   readonly checkConfig: boolean;
+  /** --enable-backlog-metric (Gunicorn 24.1+): the master sends gunicorn.backlog about once a second. */
+  readonly enableBacklogMetric: boolean;
 }
 
 /** A bad option or environment value; `message` is one line naming the option and the value. */
@@ -87,7 +89,7 @@ const MAX_FLUSH_INTERVAL_MS = 1000;
 type OptionKey =
   | 'bind' | 'workers' | 'timeout' | 'gracefulTimeout' | 'statsdHost' | 'statsdPrefix' | 'dogstatsdTags'
   | 'statsdPacking' | 'statsdFlushInterval' | 'accessLogfile' | 'logLevel' | 'metricsBind'
-  | 'demoDelayScale' | 'checkConfig' | 'help';
+  | 'demoDelayScale' | 'enableBacklogMetric' | 'checkConfig' | 'help';
 
 interface OptionSpec {
   readonly key: OptionKey;
@@ -126,6 +128,8 @@ const OPTIONS: readonly OptionSpec[] = [
     help: 'Serve the Node runtime metrics of all workers (Prometheus format) at http://HOST:PORT/metrics.' },
   { key: 'demoDelayScale', flag: '--demo-delay-scale', metavar: 'FACTOR', defaultText: String(DEFAULTS.demoDelayScale),
     help: 'Multiplies the delays of the demo routes (/io_task, /random_sleep).' },
+  { key: 'enableBacklogMetric', flag: '--enable-backlog-metric', defaultText: 'off',
+    help: 'Send gunicorn.backlog (|h) about once a second: connections waiting in the listen sockets\' accept queues (Linux).' },
   { key: 'checkConfig', flag: '--check-config', defaultText: 'off',
     help: 'Validate the options and environment, then exit 0 (1 with a message if invalid).' },
   { key: 'help', flag: '--help', short: '-h', defaultText: '',
@@ -133,6 +137,7 @@ const OPTIONS: readonly OptionSpec[] = [
 ];
 
 const ENVIRONMENT: readonly (readonly [string, string])[] = [
+  ['GUNICORN_CMD_ARGS', 'options, read before the command line (which wins), as Gunicorn does'],
   ['WEB_CONCURRENCY', 'default for --workers'],
   ['APP_NAME', 'default for --statsd-prefix'],
   ['STATSD_HOST', 'default host for --statsd-host'],
@@ -225,13 +230,16 @@ export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Config {
-  const tokens = tokenize(argv, { lenient: false });
-  const last = (key: OptionKey): Token | undefined => tokens.filter((token) => token.spec.key === key).at(-1);
-  const given = (key: OptionKey) => last(key) !== undefined;
   // An empty environment variable counts as unset (compose files often declare VAR: "").
   const fromEnv = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const cliTokens = tokenize(argv, { lenient: false });
+  const tokens = [...environmentTokens(fromEnv('GUNICORN_CMD_ARGS')), ...cliTokens];
+  const last = (key: OptionKey): Token | undefined => tokens.filter((token) => token.spec.key === key).at(-1);
+  const given = (key: OptionKey) => last(key) !== undefined;
 
-  const bindTokens = tokens.filter((token) => token.spec.key === 'bind');
+  // --bind may be repeated; binds on the command line replace those of GUNICORN_CMD_ARGS.
+  const cliBinds = cliTokens.filter((token) => token.spec.key === 'bind');
+  const bindTokens = cliBinds.length > 0 ? cliBinds : tokens.filter((token) => token.spec.key === 'bind');
   const binds = bindTokens.length === 0
     ? [parseAddress('--bind', DEFAULTS.bind)]
     : bindTokens.map((token) => parseAddress(token.written, token.value));
@@ -282,7 +290,57 @@ export function parseConfig(
     metricsBind: metricsToken ? parseAddress(metricsToken.written, metricsToken.value) : DEFAULTS.metricsBind,
     demoDelayScale: scaleToken ? parseNonNegativeNumber(scaleToken.written, scaleToken.value, 'factor') : DEFAULTS.demoDelayScale,
     checkConfig: given('checkConfig'),
+    enableBacklogMetric: given('enableBacklogMetric'),
   });
+}
+
+/**
+ * The options in GUNICORN_CMD_ARGS, split into words as Gunicorn's shlex.split does. Each token's
+ * option is written "--x (in GUNICORN_CMD_ARGS)", so that a bad value's message says where it is.
+ */
+function environmentTokens(text: string | undefined): Token[] {
+  if (text === undefined) return [];
+  try {
+    return tokenize(splitShellWords(text), { lenient: false })
+      .map((token) => ({ ...token, written: `${token.written} (in GUNICORN_CMD_ARGS)` }));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`GUNICORN_CMD_ARGS: ${error.message}`);
+    throw error;
+  }
+}
+
+/** POSIX shell words: blanks separate, '…' is literal, "…" and bare text honour backslash escapes. */
+export function splitShellWords(text: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (/\s/.test(char)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else if (char === "'" || char === '"') {
+      const close = char === "'" ? text.indexOf("'", i + 1) : closingDoubleQuote(text, i + 1);
+      if (close === -1) throw new ConfigError(`${quote(text)} has an unterminated ${char} quote`);
+      const inner = text.slice(i + 1, close);
+      word = (word ?? '') + (char === "'" ? inner : inner.replace(/\\(["\\$`])/g, '$1'));
+      i = close;
+    } else if (char === '\\' && i + 1 < text.length) {
+      word = (word ?? '') + text[i + 1];
+      i += 1;
+    } else {
+      word = (word ?? '') + char;
+    }
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
+function closingDoubleQuote(text: string, from: number): number {
+  for (let i = from; i < text.length; i += 1) {
+    if (text[i] === '\\') i += 1;
+    else if (text[i] === '"') return i;
+  }
+  return -1;
 }
 
 /** 'HOST:PORT' for an Address, with brackets around IPv6 ('[::1]:8000'), as Gunicorn logs binds. */

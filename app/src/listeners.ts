@@ -15,6 +15,8 @@ import type { ServerLogger } from './logger';
 
 /** A bound TCP socket (node's internal TCP handle); listening starts in the first worker. */
 export interface SocketHandle {
+  /** The socket's file descriptor in this process (Unix). */
+  readonly fd: number;
   close(): void;
 }
 

@@ -1,9 +1,10 @@
-// The arbiter (gunicorn/arbiter.py on node:cluster): binds, forks and replaces workers, acts on signals, kills silent workers, sends the workers gauge.
+// The arbiter (gunicorn/arbiter.py on node:cluster): binds, forks and replaces workers, acts on signals, kills silent workers, sends the workers gauge and the backlog.
 import cluster, { type Worker } from 'node:cluster';
 import type * as http from 'node:http';
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { formatAddress, type Config } from './config';
+import { createBacklogProbe } from './backlog';
 import { bindWithRetries, type BoundSocket } from './listeners';
 import { createServerLogger, createUncountedLog, type ServerLogger } from './logger';
 import { createRuntimeRegistry, serveRuntimeMetrics } from './runtime-metrics';
@@ -14,6 +15,8 @@ import {
   SERVING, SOCKET, SOCKETS_WANTED, STATSD_OUTAGE, messageType, type SocketMessage, type StatsdOutageMessage,
 } from './worker-messages';
 
+/** Gunicorn samples the backlog once per turn of its master loop, which sleeps up to 1 s. */
+const BACKLOG_INTERVAL_MS = 1_000;
 /** How long workers get after SIGINT/SIGQUIT (or a second SIGTERM), as Gunicorn's "Quick shutdown". */
 const QUICK_STOP_MS = 2_000;
 
@@ -45,6 +48,7 @@ class Arbiter {
   private reason: string | null = null;
   private deadline: NodeJS.Timeout | null = null;
   private murderTimer: NodeJS.Timeout | null = null;
+  private backlogTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: Config,
@@ -77,6 +81,10 @@ class Arbiter {
     if (this.config.timeoutSeconds > 0) {
       const timeoutMs = this.config.timeoutSeconds * 1_000;
       this.murderTimer = setInterval(() => this.murder(timeoutMs), Math.min(1_000, timeoutMs / 4));
+    }
+    if (this.config.enableBacklogMetric && this.metrics.enabled) {
+      const probe = createBacklogProbe(this.sockets.map(({ handle }) => handle.fd));
+      if (probe) this.backlogTimer = setInterval(() => this.metrics.backlog(probe()), BACKLOG_INTERVAL_MS);
     }
     this.manage();
   }
@@ -214,6 +222,7 @@ class Arbiter {
     this.exitCode = exitCode;
     this.reason = reason;
     if (this.murderTimer) clearInterval(this.murderTimer);
+    if (this.backlogTimer) clearInterval(this.backlogTimer);
     // The master's copies go first; each worker closes its own as it stops accepting.
     for (const { handle } of this.sockets) handle.close();
     this.signalAll(mode === 'graceful' ? 'SIGTERM' : 'SIGQUIT');

@@ -16,8 +16,9 @@
 // that as a counter reset, as it does for any restarted process.
 import type { Worker } from 'node:cluster';
 import * as http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import {
-  AggregatorRegistry, collectDefaultMetrics, Gauge, Registry, type Aggregator,
+  AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type Aggregator,
 } from 'prom-client';
 import { formatAddress, type Address } from './config';
 import { messageType } from './worker-messages';
@@ -27,6 +28,7 @@ const METRICS_RESPONSE = 'gunicorn-compat:metrics-response';
 /** Well inside Prometheus's default 10 s scrape timeout, long enough for a busy worker's next tick. */
 const WORKER_ANSWER_TIMEOUT_MS = 2_000;
 export const WORKERS_REPORTING = 'runtime_metrics_workers_reporting';
+export const EVENT_LOOP_ACTIVE = 'nodejs_eventloop_active_seconds_total';
 
 type Role = 'master' | 'worker';
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -52,7 +54,28 @@ export function createRuntimeRegistry(role: Role): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ role });
   collectDefaultMetrics({ register: registry });
+  countEventLoopActiveTime(registry);
   return registry;
+}
+
+/**
+ * Event-loop utilisation as a counter of the seconds the loop spent not idle (Node's
+ * performance.eventLoopUtilization().active). A counter, not a ratio, so that it sums over the
+ * workers like CPU time: rate() of the sum over the worker count is their mean utilisation, the
+ * saturation of a Node worker (which, unlike a sync Gunicorn worker, serves many requests at once).
+ */
+function countEventLoopActiveTime(registry: Registry): void {
+  let counted = 0;
+  new Counter({
+    name: EVENT_LOOP_ACTIVE,
+    help: 'Time the event loop spent processing events (not idle), from performance.eventLoopUtilization().',
+    registers: [registry],
+    collect() {
+      const active = performance.eventLoopUtilization().active / 1000;
+      this.inc(Math.max(0, active - counted));
+      counted = active;
+    },
+  });
 }
 
 /** Pure: one registry from the metrics of several processes (each from getMetricsAsJSON()). */

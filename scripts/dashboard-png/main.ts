@@ -143,6 +143,7 @@ async function main(): Promise<void> {
       '--statsd-host', `${LOOPBACK}:${exporter.statsdPort}`,
       '--statsd-prefix', 'flask_app',
       '--metrics-bind', `${LOOPBACK}:${metricsPort}`,
+      '--enable-backlog-metric',
     ], { workers: 2 }));
 
     // A little idle time first, so the picture shows the load arriving.
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
       out: scratch,
       scrapeInterval: options.scrapeInterval,
       provenance:
-        `npm run dashboard:png: the app (2 workers, --statsd-prefix flask_app) under request-script.sh ` +
+        `npm run dashboard:png: the app (2 workers, --statsd-prefix flask_app, --enable-backlog-metric) under request-script.sh ` +
         `(${options.concurrency} users, ${loadSeconds} s); on the way its master was sent TTIN, TTOU and HUP, ` +
         `and /exception was requested ${EVENTS.reduce((n, e) => n + (e.exceptions ?? 0), 0)} times. ` +
         `Real statsd_exporter and Prometheus, scraping every ${options.scrapeInterval}. Every panel of ` +

@@ -1,6 +1,6 @@
 // Options + environment → Config: defaults, Gunicorn's env fallbacks, and one exact message per bad input.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatAddress, helpText, isHelpRequested, parseConfig } from '../../app/src/config';
+import { ConfigError, formatAddress, helpText, isHelpRequested, parseConfig, splitShellWords, type Config } from '../../app/src/config';
 
 const NO_ENV = {};
 
@@ -32,6 +32,7 @@ describe('defaults (Gunicorn\'s where it has the option)', () => {
     ['runtime metrics listener off', config.metricsBind, null],
     ['demo delays unscaled', config.demoDelayScale, 1],
     ['no --check-config', config.checkConfig, false],
+    ['no backlog metric', config.enableBacklogMetric, false],
   ])('%s', (_name, actual, expected) => {
     expect(actual).toEqual(expected);
   });
@@ -50,7 +51,7 @@ describe('options', () => {
       '--bind', '0.0.0.0:8000', '--bind=[::1]:8001', '--workers=3', '--timeout', '5', '--graceful-timeout=0.5',
       '--statsd-host', 'statsd-exporter:9125', '--statsd-prefix=flask_app', '--dogstatsd-tags', 'env:prod,app:flask',
       '--statsd-packing', 'buffer', '--statsd-flush-interval=25', '--access-logfile', '-', '--log-level', 'WARNING',
-      '--metrics-bind=127.0.0.1:9464', '--demo-delay-scale', '0.01', '--check-config',
+      '--metrics-bind=127.0.0.1:9464', '--demo-delay-scale', '0.01', '--check-config', '--enable-backlog-metric',
     ], NO_ENV);
     expect(config).toEqual({
       binds: [{ host: '0.0.0.0', port: 8000 }, { host: '::1', port: 8001 }],
@@ -69,6 +70,7 @@ describe('options', () => {
       metricsBind: { host: '127.0.0.1', port: 9464 },
       demoDelayScale: 0.01,
       checkConfig: true,
+      enableBacklogMetric: true,
     });
   });
 
@@ -170,6 +172,15 @@ describe('bad input: one line naming the option (or variable) and the value', ()
     ['flag followed by another flag', ['--statsd-host', '--workers', '2'], {},
       '--statsd-host: missing value (expected --statsd-host HOST:PORT)'],
     ['switch given a value', ['--check-config=yes'], {}, '--check-config: takes no value, got "yes"'],
+    ['backlog switch given a value', ['--enable-backlog-metric=1'], {}, '--enable-backlog-metric: takes no value, got "1"'],
+    ['bad value in GUNICORN_CMD_ARGS', [], { GUNICORN_CMD_ARGS: '--workers two' },
+      '--workers (in GUNICORN_CMD_ARGS): "two" is not a positive integer'],
+    ['backlog switch given a value in GUNICORN_CMD_ARGS', [], { GUNICORN_CMD_ARGS: '--enable-backlog-metric=yes' },
+      'GUNICORN_CMD_ARGS: --enable-backlog-metric: takes no value, got "yes"'],
+    ['unknown option in GUNICORN_CMD_ARGS', [], { GUNICORN_CMD_ARGS: '--enable-backlog' },
+      'GUNICORN_CMD_ARGS: --enable-backlog: unknown option (see --help)'],
+    ['unterminated quote in GUNICORN_CMD_ARGS', [], { GUNICORN_CMD_ARGS: "--statsd-prefix 'a b" },
+      'GUNICORN_CMD_ARGS: "--statsd-prefix \'a b" has an unterminated \' quote'],
     ['WEB_CONCURRENCY not a number', [], { WEB_CONCURRENCY: 'x' }, 'WEB_CONCURRENCY: "x" is not a positive integer'],
     ['WEB_CONCURRENCY 0', [], { WEB_CONCURRENCY: '0' }, 'WEB_CONCURRENCY: "0" is not a positive integer'],
     ['APP_NAME with "|"', [], { APP_NAME: 'flask|app' }, 'APP_NAME: "flask|app" contains "|", which would corrupt the StatsD lines'],
@@ -203,7 +214,7 @@ describe('--help', () => {
     for (const option of [
       '--bind', '--workers', '--timeout', '--graceful-timeout', '--statsd-host', '--statsd-prefix', '--dogstatsd-tags',
       '--statsd-packing', '--statsd-flush-interval', '--access-logfile', '--log-level', '--metrics-bind',
-      '--demo-delay-scale', '--check-config', '--help',
+      '--demo-delay-scale', '--enable-backlog-metric', '--check-config', '--help',
     ]) {
       const line = text.split('\n').find((candidate) => candidate.includes(` ${option} `) || candidate.endsWith(` ${option}`)
         || candidate.includes(` ${option}  `));
@@ -222,5 +233,33 @@ describe('formatAddress', () => {
     ['name', { host: 'localhost', port: 9125 }, 'localhost:9125'],
   ])('%s', (_name, address, expected) => {
     expect(formatAddress(address)).toBe(expected);
+  });
+});
+
+describe('GUNICORN_CMD_ARGS (read before the command line, as Gunicorn does)', () => {
+  it.each([
+    ['a switch', { GUNICORN_CMD_ARGS: '--enable-backlog-metric' }, [], (c: Config) => c.enableBacklogMetric, true],
+    ['several options, split like a shell', { GUNICORN_CMD_ARGS: '--workers 3  --statsd-prefix "svc app"' }, [],
+      (c: Config) => [c.workers, c.statsd.prefix], [3, 'svc app.']],
+    ['single quotes keep backslashes', { GUNICORN_CMD_ARGS: "--access-logfile 'C:\\logs'" }, [],
+      (c: Config) => c.accessLogfile, 'C:\\logs'],
+    ['the command line wins', { GUNICORN_CMD_ARGS: '--workers 3' }, ['--workers', '5'], (c: Config) => c.workers, 5],
+    ['binds on the command line replace its binds', { GUNICORN_CMD_ARGS: '--bind 127.0.0.1:1 --bind 127.0.0.1:2' },
+      ['--bind', '127.0.0.1:3'], (c: Config) => c.binds, [{ host: '127.0.0.1', port: 3 }]],
+    ['its binds stand when the command line has none', { GUNICORN_CMD_ARGS: '--bind 127.0.0.1:1 --bind=127.0.0.1:2' }, [],
+      (c: Config) => c.binds.map((b) => b.port), [1, 2]],
+    ['empty counts as unset', { GUNICORN_CMD_ARGS: '' }, [], (c: Config) => c.workers, 1],
+  ])('%s', (_name, env, argv, read, expected) => {
+    expect(read(parseConfig(argv, env))).toEqual(expected);
+  });
+
+  it.each([
+    ['plain words', 'a b  c', ['a', 'b', 'c']],
+    ['double quotes join and unescape', '"a \\"b\\"" c', ['a "b"', 'c']],
+    ['quotes inside a word', '--x="a b"c', ['--x=a bc']],
+    ['an empty quoted word', "'' x", ['', 'x']],
+    ['a backslash escapes a blank', 'a\\ b', ['a b']],
+  ])('splitShellWords: %s', (_name, text, words) => {
+    expect(splitShellWords(text)).toEqual(words);
   });
 });

@@ -1,7 +1,7 @@
 // Runtime metrics: how the processes' series combine (pure), and the --metrics-bind listener of a real master over two workers.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { aggregateRuntimeMetrics, WORKERS_REPORTING } from '../../app/src/runtime-metrics';
+import { aggregateRuntimeMetrics, createRuntimeRegistry, EVENT_LOOP_ACTIVE, WORKERS_REPORTING } from '../../app/src/runtime-metrics';
 import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
 import { stopAll } from '../../scripts/native-stack/processes';
 import { serverLines, startMaster, gauge, type Master } from '../support/app-master';
@@ -66,6 +66,7 @@ describe('the --metrics-bind listener of a master with two workers', () => {
       expect.stringMatching(/^process_cpu_user_seconds_total\{role="worker"\} [\d.e-]+$/),
     ]);
     expect(text).toMatch(/^nodejs_heap_size_used_bytes\{role="worker"\} \d+$/m);
+    expect(text).toMatch(new RegExp(`^${EVENT_LOOP_ACTIVE}\\{role="worker"\\} [\\d.e-]+$`, 'm'));
     expect(text).not.toMatch(/pid=/);
     expect((await get(`http://${LOOPBACK}:${metricsPort}`, '/other')).status).toBe(404);
 
@@ -74,5 +75,23 @@ describe('the --metrics-bind listener of a master with two workers', () => {
     await m.udp.waitFor((lines) => lines.some((line) => line.includes('.request.status.404:')));
     expect(masked(m.udp.lines().slice(linesBefore))).toEqual(triple(404));
     expect(serverLines(m.udp)).toEqual([gauge(2)]);
+  });
+});
+
+describe('event-loop active time', () => {
+  /** The counter's value in this process's own registry. */
+  async function activeSeconds(registry: Registry): Promise<number> {
+    const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === EVENT_LOOP_ACTIVE);
+    return Number(metric?.values[0]?.value);
+  }
+
+  it('counts at least the time the event loop was kept busy', async () => {
+    const registry = createRuntimeRegistry('worker');
+    const before = await activeSeconds(registry);
+    const busyUntil = performance.now() + 200;
+    while (performance.now() < busyUntil) { /* keep the loop busy for 200 ms */ }
+    await new Promise((resolve) => setImmediate(resolve)); // let the loop account for that turn
+    const after = await activeSeconds(registry);
+    expect(after - before).toBeGreaterThanOrEqual(0.2);
   });
 });

@@ -1,4 +1,5 @@
-// Static checks of etc/dashboards/gunicorn.json, the dashboard Grafana provisions: identity,
+// Static checks of etc/dashboards/gunicorn.json, the dashboard Grafana provisions (generated from
+// dashboards/gunicorn.ts, test/dashboards/generate.test.ts): identity,
 // datasource references, units, PromQL conventions ($__rate_interval in every rate,
 // increase over $__range), metric names that exist, a grid without overlaps, modern panel types
 // the renderer draws, and every query parsed by the real promtool after Grafana's substitution.
@@ -6,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createRuntimeRegistry, WORKERS_REPORTING } from '../../app/src/runtime-metrics';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { flattenPanels, variableQuery, type Dashboard, type Panel } from '../../scripts/dashboard-png/dashboard';
@@ -16,6 +17,7 @@ import { requireTool, ROOT } from '../../scripts/native-stack/stack';
 
 const DASHBOARD_FILE = path.join(ROOT, 'etc', 'dashboards', 'gunicorn.json');
 const MAPPING_FILE = path.join(ROOT, 'etc', 'statsd-exporter', 'statsd.conf');
+const RULES_FILE = path.join(ROOT, 'etc', 'prometheus', 'rules.yml');
 
 const dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard;
 const panels = flattenPanels(dashboard.panels);
@@ -104,11 +106,16 @@ function mappingNames(): Set<string> {
   return names;
 }
 
-/** prom-client's default metrics, straight from the installed prom-client. */
+/** The series recorded by etc/prometheus/rules.yml. */
+function recordedNames(): Set<string> {
+  const rules = parse(readFileSync(RULES_FILE, 'utf8')) as { groups: { rules: { record?: string }[] }[] };
+  return new Set(rules.groups.flatMap((group) => group.rules.flatMap((rule) => (rule.record ? [rule.record] : []))));
+}
+
+/** The app's runtime metrics (prom-client's defaults and its own), straight from the app's registry. */
 async function promClientNames(): Promise<Set<string>> {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const names = new Set<string>();
+  const registry = createRuntimeRegistry('master');
+  const names = new Set<string>([WORKERS_REPORTING]);
   for (const metric of await registry.getMetricsAsJSON()) {
     names.add(metric.name);
     if (metric.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
@@ -154,9 +161,10 @@ describe('etc/dashboards/gunicorn.json', () => {
     }
   });
 
-  it('has the five rows in order', () => {
+  it('has the seven rows in order', () => {
     expect(panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual([
-      'Traffic & errors', 'Latency', 'Workers & server log events', 'Pipeline health', 'Node.js runtime',
+      'Traffic & errors', 'Latency', 'Saturation & backlog', 'Error budget (SLOs over 30 days)',
+      'Workers & server log events', 'Pipeline health', 'Node.js runtime',
     ]);
   });
 
@@ -205,16 +213,16 @@ describe('etc/dashboards/gunicorn.json', () => {
     expect(rangeSelectors(all).length).toBeGreaterThan(20);
   });
 
-  it('names only metrics the mapping, prom-client or statsd_exporter/Prometheus define', async () => {
-    const known = new Set([...mappingNames(), ...(await promClientNames()), ...EXPORTER_AND_PROMETHEUS_NAMES]);
+  it('names only metrics the mapping, the recording rules, the app\'s runtime metrics or statsd_exporter/Prometheus define', async () => {
+    const known = new Set([...mappingNames(), ...recordedNames(), ...(await promClientNames()), ...EXPORTER_AND_PROMETHEUS_NAMES]);
     const used = new Set(targets.flatMap(({ target }) => metricNames(target.expr)));
     for (const variable of dashboard.templating?.list ?? []) {
       if (variable.type === 'query') for (const name of metricNames(variableQuery(variable).replace(/^label_values\((.*),[^,]*\)$/, '$1'))) used.add(name);
     }
     expect([...used].filter((name) => !known.has(name))).toEqual([]);
     // The panels cover the Gunicorn series the mapping defines.
-    for (const name of ['gunicorn_requests_total', 'gunicorn_responses_total', 'gunicorn_request_duration_seconds_bucket',
-      'gunicorn_workers', 'gunicorn_log_events_total']) {
+    for (const name of ['gunicorn_requests_total', 'gunicorn_responses_total', 'gunicorn_request_duration_seconds',
+      'gunicorn_request_duration_seconds_sum', 'gunicorn_backlog_connections_bucket', 'gunicorn_workers', 'gunicorn_log_events_total']) {
       expect(used).toContain(name);
     }
   });
@@ -245,13 +253,18 @@ describe('etc/dashboards/gunicorn.json', () => {
     expect(overlaps).toEqual([]);
   });
 
-  it('has thresholds on the 5xx ratio and the p99 latency, at the alert levels', () => {
+  it('has thresholds on the 5xx ratio, the p99 latency, saturation and burn rates, at the alert levels', () => {
     const steps = (title: string) => panels.find((p) => p.title === title)?.fieldConfig?.defaults.thresholds?.steps;
     // 5% is GunicornHigh5xxRatio's threshold, 5 s GunicornHighLatencyP99's (etc/prometheus/alerts.yml).
     expect(steps('5xx ratio (now)')).toContainEqual({ color: 'red', value: 0.05 });
     expect(steps('5xx ratio')).toContainEqual({ color: 'red', value: 0.05 });
     expect(steps('p99 (now)')).toContainEqual({ color: 'red', value: 5 });
     expect(steps('Request duration: p50, p90, p99')).toContainEqual({ color: 'red', value: 5 });
+    // GunicornWorkersSaturated at 0.9; the fast-burn pages at 14.4 (1h) and 6 (6h).
+    expect(steps('Worker saturation (busy fraction)')).toContainEqual({ color: 'red', value: 0.9 });
+    for (const title of ['Availability burn rate', 'Latency burn rate']) {
+      expect(steps(title)).toEqual(expect.arrayContaining([{ color: 'red', value: 14.4 }, { color: 'orange', value: 6 }]));
+    }
   });
 
   it('has every query accepted by promtool once Grafana has substituted it', () => {

@@ -36,7 +36,7 @@ beforeAll(async () => {
   startedAt = Date.now();
   exporter = await startStatsdExporter();
   gunicorn = await startGunicorn(
-    ['--statsd-host', `${LOOPBACK}:${exporter.statsdPort}`, '--statsd-prefix', APP],
+    ['--statsd-host', `${LOOPBACK}:${exporter.statsdPort}`, '--statsd-prefix', APP, '--enable-backlog-metric'],
     { workers: 2, env: { DEMO_DELAY_SCALE: '0.05' } },
   );
   prometheus = await startPrometheus({

@@ -113,25 +113,26 @@ describe('promtool', () => {
   it('check config accepts prometheus.yml and the rule file it names', () => {
     const result = promtool('check', 'config', 'prometheus.yml');
     expect(result.output).toContain('SUCCESS: prometheus.yml is valid prometheus config file syntax');
+    expect(result.output).toMatch(/Checking rules\.yml\s+SUCCESS: \d+ rules found/);
     expect(result.output).toMatch(/Checking alerts\.yml\s+SUCCESS: \d+ rules found/);
     expect(result.status).toBe(0);
   });
 
-  it('check rules accepts alerts.yml', () => {
-    const result = promtool('check', 'rules', 'alerts.yml');
-    expect(result.output).toMatch(/SUCCESS: \d+ rules found/);
+  it('check rules accepts rules.yml and alerts.yml', () => {
+    const result = promtool('check', 'rules', 'rules.yml', 'alerts.yml');
+    expect(result.output).toMatch(/Checking rules\.yml\s+SUCCESS: \d+ rules found\s+Checking alerts\.yml\s+SUCCESS: \d+ rules found/);
     expect(result.status).toBe(0);
   });
 
-  it('test rules passes alerts.test.yml', () => {
-    const result = promtool('test', 'rules', 'alerts.test.yml');
+  it('test rules passes alerts.test.yml and slo.test.yml', () => {
+    const result = promtool('test', 'rules', 'alerts.test.yml', 'slo.test.yml');
     expect(result.output).toContain('SUCCESS');
     expect(result.output).not.toContain('FAILED');
     expect(result.status).toBe(0);
   });
 
   it('check config rejects a prometheus.yml with a misspelled field', () => {
-    copyFileSync(path.join(PROMETHEUS_DIR, 'alerts.yml'), path.join(scratch, 'alerts.yml'));
+    for (const file of ['rules.yml', 'alerts.yml']) copyFileSync(path.join(PROMETHEUS_DIR, file), path.join(scratch, file));
     const broken = brokenCopy(path.join(PROMETHEUS_DIR, 'prometheus.yml'), '  scrape_interval: 15s', '  scrape_intervall: 15s');
     const result = run(requireTool('PROMTOOL_BIN'), ['check', 'config', broken]);
     expect(result.output).toMatch(/FAILED: parsing YAML file .*prometheus\.yml: yaml: unmarshal errors:\s+line \d+: field scrape_intervall not found/);
@@ -150,9 +151,9 @@ describe('alert rules', () => {
   const rules = (parse(readFileSync(path.join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')) as {
     groups: { rules: { alert: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
   }).groups.flatMap((group) => group.rules);
-  const tests = (parse(readFileSync(path.join(PROMETHEUS_DIR, 'alerts.test.yml'), 'utf8')) as {
-    tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
-  }).tests.flatMap((test) => test.alert_rule_test);
+  const tests = ['alerts.test.yml', 'slo.test.yml'].flatMap((file) => (parse(readFileSync(path.join(PROMETHEUS_DIR, file), 'utf8')) as {
+    tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
+  }).tests.flatMap((test) => test.alert_rule_test ?? []));
 
   it('every alert has a for:, a severity, a summary and a description', () => {
     const incomplete = rules
@@ -162,7 +163,7 @@ describe('alert rules', () => {
     expect(incomplete).toEqual([]);
   });
 
-  it('every alert is tested both not firing and firing in alerts.test.yml', () => {
+  it('every alert is tested both not firing and firing in alerts.test.yml or slo.test.yml', () => {
     const untested = rules
       .filter((rule) => {
         const cases = tests.filter((test) => test.alertname === rule.alert);

@@ -14,6 +14,8 @@ export interface ExporterSnapshot {
   readonly workers: number | null;
   /** gunicorn_log_events_total{app} by level. */
   readonly log: Readonly<Record<string, number>>;
+  /** gunicorn_backlog_connections_count{app}: backlog samples received (--enable-backlog-metric). */
+  readonly backlogSamples: number;
   /** statsd_exporter_lines_total: every line received, from every sender. */
   readonly lines: number;
   readonly udpPackets: number;
@@ -51,6 +53,7 @@ export async function exporterSnapshot(exporterUrl: string, app: string): Promis
     durations: sum(samples, 'gunicorn_request_duration_seconds_count', { app }),
     workers: workers ? workers.value : null,
     log: byLabel(samples, 'gunicorn_log_events_total', 'level', app),
+    backlogSamples: sum(samples, 'gunicorn_backlog_connections_count', { app }),
     lines: sum(samples, 'statsd_exporter_lines_total'),
     udpPackets: sum(samples, 'statsd_exporter_udp_packets_total'),
     udpDrops: sum(samples, 'statsd_exporter_udp_packet_drops_total'),

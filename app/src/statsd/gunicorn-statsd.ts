@@ -1,7 +1,7 @@
-// The metrics Gunicorn's Statsd logger sends (request triple, workers gauge, server log counters), as one small emitter.
+// The metrics Gunicorn's Statsd logger sends (request triple, workers gauge, backlog, server log counters), as one small emitter.
 import type { Address, StatsdPacking } from '../config';
 import {
-  type CountedLogLevel, durationLine, logLine, normalisePrefix, requestsLine, statusLine, tagsSuffix, workersLine,
+  backlogLine, type CountedLogLevel, durationLine, logLine, normalisePrefix, requestsLine, statusLine, tagsSuffix, workersLine,
 } from './lines';
 import { createTransport, type TransportOptions } from './transport';
 
@@ -12,6 +12,8 @@ export interface GunicornStatsd {
   request(elapsedNanoseconds: bigint, status: number): void;
   /** The master's live worker count. 0 (or less) sends nothing, as in Gunicorn. */
   workers(count: number): void;
+  /** The master's sample of connections waiting in the listen sockets' accept queues. */
+  backlog(connections: number): void;
   /** One server log event at a counted level (the server logger calls this). */
   log(level: CountedLogLevel): void;
   /** Resolves once every line so far has been handed to the kernel. */
@@ -42,6 +44,7 @@ const DISABLED: GunicornStatsd = Object.freeze({
   enabled: false,
   request() {},
   workers() {},
+  backlog() {},
   log() {},
   flush: () => Promise.resolve(),
   close: () => Promise.resolve(),
@@ -81,6 +84,9 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
       // Statsd.log would pass a 0 through); a 0 from our master could only be a transient between
       // a death and the replacement, and would draw a false "no workers" on the dashboard.
       if (count > 0) transport.send([workersLine(prefix, suffix, count)]);
+    },
+    backlog(connections) {
+      transport.send([backlogLine(prefix, suffix, connections)]);
     },
     log(level) {
       transport.send([logLine(prefix, suffix, level)]);

@@ -5,6 +5,7 @@
 //   timer     : "{prefix}{name}:{value}|ms"     (request.duration is sent with timer(), not histogram(), which is |h)
 //   increment : "{prefix}{name}:{value}|c|@{sampling_rate}"   sampling_rate is always 1.0
 //   gauge     : "{prefix}{name}:{value}|g"
+//   histogram : "{prefix}{name}:{value}|h"      (only gunicorn.backlog, an integer)
 //   _sock_send: appends b"|#" + dogstatsd_tags when tags are set
 //   access()  : duration_in_ms = request_time.seconds * 1000 + float(request_time.microseconds) / 10 ** 3
 
@@ -106,6 +107,11 @@ export function statusLine(prefix: string, suffix: string, status: number): stri
 /** `Pgunicorn.workers:<N>|gT` — the master's gauge (Gunicorn never sends 0: callers skip it). */
 export function workersLine(prefix: string, suffix: string, count: number): string {
   return `${prefix}gunicorn.workers:${Math.trunc(count)}|g${suffix}`;
+}
+
+/** `Pgunicorn.backlog:<N>|hT` — connections waiting to be accepted (--enable-backlog-metric). */
+export function backlogLine(prefix: string, suffix: string, connections: number): string {
+  return `${prefix}gunicorn.backlog:${Math.trunc(connections)}|h${suffix}`;
 }
 
 /** `Pgunicorn.log.<level>:1|c|@1.0T` — one server log event at a counted level. */

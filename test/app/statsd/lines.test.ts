@@ -1,7 +1,7 @@
 // Gunicorn's line format, pinned byte for byte: prefix normalisation, duration digits, each line builder.
 import { describe, expect, it } from 'vitest';
 import {
-  durationLine, formatMilliseconds, logLine, normalisePrefix, pythonFloatRepr, requestsLine, statusLine, tagsSuffix,
+  backlogLine, durationLine, formatMilliseconds, logLine, normalisePrefix, pythonFloatRepr, requestsLine, statusLine, tagsSuffix,
   workersLine,
 } from '../../../app/src/statsd/lines';
 
@@ -104,6 +104,7 @@ describe('line builders (PROTOCOL.md §1)', () => {
     ['requests', requestsLine('flask_app.', noTags), 'flask_app.gunicorn.requests:1|c|@1.0'],
     ['status', statusLine('flask_app.', noTags, 200), 'flask_app.gunicorn.request.status.200:1|c|@1.0'],
     ['workers', workersLine('flask_app.', noTags, 4), 'flask_app.gunicorn.workers:4|g'],
+    ['backlog (a histogram line, as Gunicorn sends it)', backlogLine('flask_app.', noTags, 8), 'flask_app.gunicorn.backlog:8|h'],
     ['log.critical', logLine('flask_app.', noTags, 'critical'), 'flask_app.gunicorn.log.critical:1|c|@1.0'],
     ['log.error', logLine('flask_app.', noTags, 'error'), 'flask_app.gunicorn.log.error:1|c|@1.0'],
     ['log.warning', logLine('flask_app.', noTags, 'warning'), 'flask_app.gunicorn.log.warning:1|c|@1.0'],
@@ -115,6 +116,7 @@ describe('line builders (PROTOCOL.md §1)', () => {
     ['requests with tags', requestsLine('flask_app.', tags), 'flask_app.gunicorn.requests:1|c|@1.0|#env:prod,app:flask'],
     ['status with tags', statusLine('flask_app.', tags, 503), 'flask_app.gunicorn.request.status.503:1|c|@1.0|#env:prod,app:flask'],
     ['workers with tags', workersLine('flask_app.', tags, 2), 'flask_app.gunicorn.workers:2|g|#env:prod,app:flask'],
+    ['backlog with tags', backlogLine('flask_app.', tags, 0), 'flask_app.gunicorn.backlog:0|h|#env:prod,app:flask'],
     ['log with tags', logLine('flask_app.', tags, 'warning'), 'flask_app.gunicorn.log.warning:1|c|@1.0|#env:prod,app:flask'],
   ])('%s', (_name, line, expected) => {
     expect(line).toBe(expected);
