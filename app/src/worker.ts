@@ -1,6 +1,6 @@
 // One worker: serves the app on the sockets the master hands over, reports liveness, and stops gracefully (SIGTERM) or quickly (SIGINT, SIGQUIT).
 import * as http from 'node:http';
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import type { Config } from './config';
 import { createApp } from './http/app';
 import { answerClientError } from './http/client-errors';
@@ -75,10 +75,17 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
   const inFlight = new Set<http.ServerResponse>();
   let stopping: 'graceful' | 'quick' | null = null;
 
+  // While stopping, only kept-alive connections waiting between requests are closed. A connection
+  // accepted just before the stop has not been parsed yet, but its request may already be on the
+  // wire: Node's closeIdleConnections() would reset it, so it is answered (with connection: close).
+  const connections = new Set<net.Socket>();
+  const served = new WeakSet<net.Socket>();
   const closeIdle = () => {
-    for (const server of servers) server.closeIdleConnections();
+    const busy = new Set([...inFlight].map((res) => res.socket));
+    for (const socket of connections) if (served.has(socket) && !busy.has(socket)) socket.destroy();
   };
-  const track = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+  const track = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    served.add(req.socket);
     inFlight.add(res);
     // While stopping, a keep-alive connection must not wait for another request after this one.
     if (stopping) res.setHeader('connection', 'close');
@@ -109,6 +116,10 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     for (const socket of sockets) {
       // Gunicorn serves an HTTP/1.1 request without a Host header; Node would answer 400 itself.
       const server = http.createServer({ requireHostHeader: false });
+      server.on('connection', (connection: net.Socket) => {
+        connections.add(connection);
+        connection.once('close', () => connections.delete(connection));
+      });
       server.on('request', track);
       server.on('request', app);
       server.on('clientError', (error: Error, socket) => answerClientError(error, socket, logger));
@@ -159,12 +170,13 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
       openServers += 1;
       // close() stops accepting on this worker's copy of the socket and calls back once every
       // connection has ended.
-      server.close(() => {
+      // net.Server's close, not http.Server's, which would also close connections not yet parsed.
+      net.Server.prototype.close.call(server, () => {
         openServers -= 1;
         exitWhenDone();
       });
-      server.closeIdleConnections();
     }
+    closeIdle();
     exitWhenDone();
   }
 
