@@ -99,6 +99,18 @@ function thresholds(steps: readonly Threshold[] | undefined, base: string) {
 }
 
 /** Colours series by their display name (a legend such as "5xx" or "critical"). */
+/** Field defaults of the single-value panels (stat, bar gauge): coloured by their thresholds. */
+function colouredByThresholds(spec: PanelSpec, base: string): FieldConfig {
+  return {
+    unit: spec.unit,
+    decimals: spec.decimals,
+    min: spec.min,
+    max: spec.max,
+    color: { mode: FieldColorModeId.Thresholds },
+    thresholds: thresholds(spec.thresholds, base),
+  };
+}
+
 export function colourByName(colours: Readonly<Record<string, string>>): Overrides {
   return Object.entries(colours).map(([name, colour]) => ({
     matcher: { id: 'byName', options: name },
@@ -146,15 +158,7 @@ export function statPanel(spec: PanelSpec & { colorMode?: BigValueColorMode }): 
     showPercentChange: false,
     percentChangeColorMode: PercentChangeColorMode.Standard,
   };
-  const defaults: FieldConfig = {
-    unit: spec.unit,
-    decimals: spec.decimals,
-    min: spec.min,
-    max: spec.max,
-    color: { mode: FieldColorModeId.Thresholds },
-    thresholds: thresholds(spec.thresholds, 'text'),
-    mappings: spec.mappings ?? [],
-  };
+  const defaults: FieldConfig = { ...colouredByThresholds(spec, 'text'), mappings: spec.mappings ?? [] };
   return assemble(spec, 'stat', options, defaults, true);
 }
 
@@ -217,13 +221,5 @@ export function barGaugePanel(spec: PanelSpec): Panel {
     maxVizHeight: 300,
     legend: { showLegend: false, displayMode: LegendDisplayMode.List, placement: 'bottom', calcs: [] },
   };
-  const defaults: FieldConfig = {
-    unit: spec.unit,
-    decimals: spec.decimals,
-    min: spec.min,
-    max: spec.max,
-    color: { mode: FieldColorModeId.Thresholds },
-    thresholds: thresholds(spec.thresholds, 'blue'),
-  };
-  return assemble(spec, 'bargauge', options, defaults, true);
+  return assemble(spec, 'bargauge', options, colouredByThresholds(spec, 'blue'), true);
 }
