@@ -2,9 +2,9 @@
 // this app with metrics off and with each packing mode, and the peers it is compared with.
 import * as path from 'node:path';
 import { STATSD_PACKINGS, type StatsdPacking } from '../app/src/config';
-import { freeTcpPort, LOOPBACK } from '../scripts/native-stack/ports';
-import { start, waitForHttp } from '../scripts/native-stack/processes';
-import { ROOT, startApp, startGunicorn, type App } from '../scripts/native-stack/stack';
+import { LOOPBACK } from '../harness/ports';
+import { startServer } from '../harness/server';
+import { ROOT, startApp, startGunicorn, type App } from '../harness/stack';
 
 export type ContenderId =
   | 'app-off'
@@ -45,20 +45,16 @@ export function appStatsdArgs(statsdPort: number, packing: StatsdPacking): strin
 /** A peer from bench/peers, run through ts-node like the bench itself (its cluster workers inherit
  * the --require), started and awaited exactly like the app. */
 async function startPeer(file: string, workers: number): Promise<App> {
-  const port = await freeTcpPort();
-  const started = start(path.basename(file, '.ts'), process.execPath, [
-    '--require',
-    'ts-node/register',
-    path.join(ROOT, 'bench', 'peers', file),
-    '--bind',
-    `${LOOPBACK}:${port}`,
-    '--workers',
-    String(workers),
-  ], { cwd: ROOT, env: { ...process.env, ...CLEAN_ENV } });
-  await started.waitForOutput(/Listening at: /, 60_000);
-  const url = `http://${LOOPBACK}:${port}`;
-  await waitForHttp(`${url}/`);
-  return { url, port, process: started, stop: () => started.stop() };
+  return startServer({
+    name: path.basename(file, '.ts'),
+    command: process.execPath,
+    leadingArgs: ['--require', 'ts-node/register', path.join(ROOT, 'bench', 'peers', file)],
+    args: [],
+    workers,
+    ready: [/Listening at: /],
+    readyTimeoutMs: 60_000,
+    spawn: { cwd: ROOT, env: { ...process.env, ...CLEAN_ENV } },
+  });
 }
 
 export const discardId = (packing: StatsdPacking): ContenderId => `app-${packing}-discard`;

@@ -2,8 +2,8 @@
 // they cost with a real receiver (on loopback the kernel delivers them within the send), and the
 // receiver nothing — once its buffer is full the kernel discards them. Sending the app's lines
 // here measures the app's own cost of metrics, without the exporter's CPU on the shared cores.
-import { LOOPBACK } from '../scripts/native-stack/ports';
-import { start } from '../scripts/native-stack/processes';
+import { LOOPBACK } from '../harness/ports';
+import { start } from '../harness/processes';
 
 // Node reads a bound socket as soon as its event loop runs, so the loop is blocked for good
 // (Atomics.wait uses no CPU). SIGTERM's default action still ends the process.

@@ -3,8 +3,8 @@
 // same run samples each worker's resident memory once a second; one more run with metrics off
 // gives the memory baseline to compare with.
 import type { StatsdPacking } from '../app/src/config';
-import { scrapeValue } from '../scripts/native-stack/prometheus-api';
-import { startApp, startStatsdExporter, type App } from '../scripts/native-stack/stack';
+import { scrapeValue } from '../harness/prometheus-api';
+import { startApp, startStatsdExporter, type App } from '../harness/stack';
 import type { BenchOptions } from './args';
 import { APP_LABEL, appStatsdArgs, CLEAN_ENV } from './contenders';
 import { runLoad } from './load';

@@ -7,7 +7,7 @@ import type { Contender } from './contenders';
 import { runLoad } from './load';
 import { totalCpuMicroseconds, workerPids } from './proc';
 import type { RunRecord } from './results';
-import type { App } from '../scripts/native-stack/stack';
+import type { App } from '../harness/stack';
 
 /** Serpentine order: forward in even rounds, backward in odd ones. Neighbours stay neighbours
  * (metrics off sits between two packings, Gunicorn off beside on), the first and last places

@@ -7,10 +7,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { collectUdp, type UdpCollector } from '../test/support/udp';
-import { freeTcpPort, LOOPBACK } from '../scripts/native-stack/ports';
-import { start, type Started } from '../scripts/native-stack/processes';
-import { requireTool, ROOT } from '../scripts/native-stack/stack';
+import { collectUdp, type UdpCollector } from '../harness/udp';
+import { freeTcpPort, LOOPBACK } from '../harness/ports';
+import { start, type Started } from '../harness/processes';
+import { requireTool, ROOT } from '../harness/stack';
 
 export const REFERENCE_DIR = path.join(ROOT, 'conformance', 'reference');
 export const NODE_APP_ENTRY = path.join(ROOT, 'dist', 'main.js');

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requireTool, ROOT } from '../scripts/native-stack/stack';
+import { requireTool, ROOT } from '../harness/stack';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const SCRIPTS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;

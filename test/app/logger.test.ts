@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LogLevel } from '../../app/src/config';
 import { createServerLogger, createUncountedLog, formatLogLine } from '../../app/src/logger';
 import { createGunicornStatsd, type GunicornStatsd } from '../../app/src/statsd/gunicorn-statsd';
-import { collectUdp, type UdpCollector } from '../support/udp';
+import { collectUdp, type UdpCollector } from '../../harness/udp';
 
 const originalTz = process.env.TZ;
 afterAll(() => {

@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { aggregateRuntimeMetrics, createRuntimeRegistry, EVENT_LOOP_ACTIVE, WORKERS_REPORTING } from '../../app/src/runtime-metrics';
-import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
+import { freeTcpPort, LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
 import { serverLines, startMaster, gauge, type Master } from '../support/app-master';
 import { masked, triple } from '../support/app-harness';
 import { get } from '../support/load';

@@ -4,8 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start, stopAll } from '../../scripts/native-stack/processes';
-import { requireTool, ROOT } from '../../scripts/native-stack/stack';
+import { start, stopAll } from '../../harness/processes';
+import { requireTool, ROOT } from '../../harness/stack';
 
 const PACKINGS = ['line', 'request', 'buffer'];
 const CONTENDERS = ['app-off', ...PACKINGS.map((packing) => `app-${packing}`), 'bare-http', 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on'];

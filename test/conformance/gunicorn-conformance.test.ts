@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { capture, NODE_APP_ENTRY, readReference, VARIANTS, type Capture } from '../../conformance/capture';
-import { requireTool } from '../../scripts/native-stack/stack';
+import { requireTool } from '../../harness/stack';
 
 const TIMEOUT_MS = 120_000;
 

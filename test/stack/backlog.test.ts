@@ -4,10 +4,10 @@
 // and queues them on the listening socket; both masters must report that queue, in the same line.
 import * as net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { startApp, startGunicorn, type App } from '../../scripts/native-stack/stack';
-import { collectUdp, type UdpCollector } from '../support/udp';
+import { LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { startApp, startGunicorn, type App } from '../../harness/stack';
+import { collectUdp, type UdpCollector } from '../../harness/udp';
 
 const PREFIX = 'flask_app';
 const WAITING = 8;

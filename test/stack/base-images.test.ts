@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../scripts/native-stack/stack';
+import { ROOT } from '../../harness/stack';
 import { acquireEngine, inspectImage, mustRun, type EngineLease } from '../support/docker';
 
 interface UpstreamFacts {

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { queryInstant } from '../../scripts/native-stack/prometheus-api';
-import { ROOT } from '../../scripts/native-stack/stack';
+import { queryInstant } from '../../harness/prometheus-api';
+import { ROOT } from '../../harness/stack';
 import { emptyTargets, runDashboardQueries, type TargetResult } from '../support/dashboard';
 import {
   acquireEngine,

@@ -12,9 +12,9 @@
 // A drop is only seen as a reset if the restarted counter's first scraped value is below the last
 // one before: the test keeps that true (N3 < N1 + N2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { queryInstant, rawSamples, rules } from '../../scripts/native-stack/prometheus-api';
+import { LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { queryInstant, rawSamples, rules } from '../../harness/prometheus-api';
 import {
   startApp,
   startPrometheus,
@@ -22,7 +22,7 @@ import {
   type App,
   type Prometheus,
   type StatsdExporter,
-} from '../../scripts/native-stack/stack';
+} from '../../harness/stack';
 import { settledSnapshot, waitForRequests } from '../support/exporter';
 import { drive, waitUntil } from '../support/load';
 

@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import { createRuntimeRegistry, WORKERS_REPORTING } from '../../app/src/runtime-metrics';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { flattenPanels, variableQuery, type Dashboard, type Panel } from '../../scripts/dashboard-png/dashboard';
-import { computeIntervals, interpolateQuery } from '../../scripts/dashboard-png/interpolate';
-import { undrawableReasons } from '../../scripts/dashboard-png/page';
-import { requireTool, ROOT } from '../../scripts/native-stack/stack';
+import { flattenPanels, variableQuery, type Dashboard, type Panel } from '../../tools/dashboard-png/dashboard';
+import { computeIntervals, interpolateQuery } from '../../tools/dashboard-png/interpolate';
+import { undrawableReasons } from '../../tools/dashboard-png/page';
+import { requireTool, ROOT } from '../../harness/stack';
 
 const DASHBOARD_FILE = path.join(ROOT, 'etc', 'dashboards', 'gunicorn.json');
 const MAPPING_FILE = path.join(ROOT, 'etc', 'statsd-exporter', 'statsd.conf');

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../scripts/native-stack/stack';
+import { ROOT } from '../../harness/stack';
 import { runCommand } from '../support/docker';
 
 const ENGINE = path.join(ROOT, 'scripts', 'docker-engine', 'engine.sh');

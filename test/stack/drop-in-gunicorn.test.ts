@@ -4,9 +4,9 @@
 // equivalent of.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { queryInstant } from '../../scripts/native-stack/prometheus-api';
+import { LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { queryInstant } from '../../harness/prometheus-api';
 import {
   startGunicorn,
   startPrometheus,
@@ -14,7 +14,7 @@ import {
   type App,
   type Prometheus,
   type StatsdExporter,
-} from '../../scripts/native-stack/stack';
+} from '../../harness/stack';
 import { emptyTargets, runDashboardQueries } from '../support/dashboard';
 import { exporterSnapshot, settledSnapshot, waitForRequests, type ExporterSnapshot } from '../support/exporter';
 import { drive, loadUntilStopped, waitUntil } from '../support/load';

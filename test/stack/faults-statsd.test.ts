@@ -3,14 +3,14 @@
 // most once per outage (a closed port is not seen at all: the socket is unconnected), and the lines
 // flow again without restarting the app.
 import { afterEach, describe, expect, it } from 'vitest';
-import { freeUdpPort, LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { startApp, startStatsdExporter, type App } from '../../scripts/native-stack/stack';
+import { freeUdpPort, LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { startApp, startStatsdExporter, type App } from '../../harness/stack';
 import { exporterSnapshot, settledSnapshot, statusRecord, waitForRequests, delta } from '../support/exporter';
 import { drive, loadUntilStopped, waitUntil, type Tally } from '../support/load';
 import { isAlive } from '../support/procfs';
 import { bootedWorkers, linesMatching, STATSD_OUTAGE_WARNING, STATSD_RECOVERED } from '../support/server-log';
-import { collectUdp } from '../support/udp';
+import { collectUdp } from '../../harness/udp';
 
 const APP = 'flask_app';
 const sumOf = (record: Readonly<Record<string, number>>) => Object.values(record).reduce((a, b) => a + b, 0);

@@ -3,9 +3,9 @@
 // in flight, and a second signal during the graceful stop. Which worker holds which connection is
 // read from /proc, so "requests on the other worker are unaffected" is checked, not assumed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { startApp, startStatsdExporter, type App, type StatsdExporter } from '../../scripts/native-stack/stack';
+import { LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { startApp, startStatsdExporter, type App, type StatsdExporter } from '../../harness/stack';
 import { delta, exporterSnapshot, settledSnapshot, waitForRequests } from '../support/exporter';
 import { drive, get, loadUntilStopped, waitUntil, type Outcome } from '../support/load';
 import { connectionOwners, isAlive, processState } from '../support/procfs';

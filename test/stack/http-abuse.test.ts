@@ -7,9 +7,9 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { startApp, startStatsdExporter, type App, type StatsdExporter } from '../../scripts/native-stack/stack';
+import { LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { startApp, startStatsdExporter, type App, type StatsdExporter } from '../../harness/stack';
 import { delta, exporterSnapshot, settledSnapshot, type ExporterSnapshot } from '../support/exporter';
 import { drive, sleep } from '../support/load';
 import { isAlive } from '../support/procfs';

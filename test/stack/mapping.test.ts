@@ -3,10 +3,10 @@
 // that come out of /metrics. Rows use disjoint series, so each can be read on its own.
 import * as dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../scripts/native-stack/ports';
-import { parseExposition, type Sample } from '../../scripts/native-stack/prometheus-api';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { startStatsdExporter, type StatsdExporter } from '../../scripts/native-stack/stack';
+import { LOOPBACK } from '../../harness/ports';
+import { parseExposition, type Sample } from '../../harness/prometheus-api';
+import { stopAll } from '../../harness/processes';
+import { startStatsdExporter, type StatsdExporter } from '../../harness/stack';
 
 type Labels = Record<string, string>;
 /** A series and its value; `undefined` means the series must not exist. */

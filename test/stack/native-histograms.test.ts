@@ -3,10 +3,10 @@
 // forms of the duration histogram arrive, and the native one's p99 is nearer the true p99.
 import * as dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { queryInstant } from '../../scripts/native-stack/prometheus-api';
-import { startPrometheus, startStatsdExporter, type Prometheus, type StatsdExporter } from '../../scripts/native-stack/stack';
+import { LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { queryInstant } from '../../harness/prometheus-api';
+import { startPrometheus, startStatsdExporter, type Prometheus, type StatsdExporter } from '../../harness/stack';
 import { waitUntil } from '../support/load';
 
 const APP = 'native_check';

@@ -7,9 +7,9 @@ import { mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { queryInstant, rules } from '../../scripts/native-stack/prometheus-api';
+import { freeTcpPort, LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { queryInstant, rules } from '../../harness/prometheus-api';
 import {
   ROOT,
   startApp,
@@ -18,7 +18,7 @@ import {
   type App,
   type Prometheus,
   type StatsdExporter,
-} from '../../scripts/native-stack/stack';
+} from '../../harness/stack';
 import { emptyTargets, runDashboardQueries } from '../support/dashboard';
 import {
   exporterSnapshot,
@@ -28,7 +28,7 @@ import {
   type ExporterSnapshot,
 } from '../support/exporter';
 import { drive, waitUntil } from '../support/load';
-import { renderDashboard } from '../../scripts/dashboard-png/render';
+import { renderDashboard } from '../../tools/dashboard-png/render';
 
 const run = promisify(execFile);
 

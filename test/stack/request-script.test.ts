@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
-import { stopAll } from '../../scripts/native-stack/processes';
-import { ROOT, startApp, startStatsdExporter, type App, type StatsdExporter } from '../../scripts/native-stack/stack';
+import { freeTcpPort, LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
+import { ROOT, startApp, startStatsdExporter, type App, type StatsdExporter } from '../../harness/stack';
 import { delta, settledSnapshot, type ExporterSnapshot } from '../support/exporter';
 
 const SCRIPT = path.join(ROOT, 'request-script.sh');

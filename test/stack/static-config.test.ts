@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { requireTool, ROOT } from '../../scripts/native-stack/stack';
+import { requireTool, ROOT } from '../../harness/stack';
 
 const MAPPING = path.join(ROOT, 'etc', 'statsd-exporter', 'statsd.conf');
 const PROMETHEUS_DIR = path.join(ROOT, 'etc', 'prometheus');

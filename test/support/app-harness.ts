@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import { createApp, type AppDeps } from '../../app/src/http/app';
 import { createServerLogger } from '../../app/src/logger';
 import { createGunicornStatsd, type GunicornStatsd } from '../../app/src/statsd/gunicorn-statsd';
-import { collectUdp, type UdpCollector } from './udp';
+import { collectUdp, type UdpCollector } from '../../harness/udp';
 
 export const PREFIX = 'svc.flask_app';
 /** Python's float repr as Gunicorn prints a duration: digits, '.', digits. */

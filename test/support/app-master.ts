@@ -1,8 +1,8 @@
 // The built app master (dist/main.js) sending its StatsD lines to a UDP socket on port 0, for the process tests of test/app/master/.
-import { LOOPBACK } from '../../scripts/native-stack/ports';
-import { startApp, type App } from '../../scripts/native-stack/stack';
+import { LOOPBACK } from '../../harness/ports';
+import { startApp, type App } from '../../harness/stack';
 import { PREFIX } from './app-harness';
-import { collectUdp, type UdpCollector } from './udp';
+import { collectUdp, type UdpCollector } from '../../harness/udp';
 
 export { PREFIX };
 

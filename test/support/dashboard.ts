@@ -1,9 +1,9 @@
 // Every target of every panel of the committed dashboard, run against a real Prometheus the way
-// Grafana runs it: the renderer's own variable resolution and substitution (scripts/dashboard-png),
+// Grafana runs it: the renderer's own variable resolution and substitution (tools/dashboard-png),
 // so the tests check exactly the queries the picture is drawn from.
-import { flattenPanels, loadDashboard, panelBox } from '../../scripts/dashboard-png/dashboard';
-import { GRID_WIDTH } from '../../scripts/dashboard-png/page';
-import { resolveVariables, runPanelQueries, type TimeRange, type VariableOverrides } from '../../scripts/dashboard-png/queries';
+import { flattenPanels, loadDashboard, panelBox } from '../../tools/dashboard-png/dashboard';
+import { GRID_WIDTH } from '../../tools/dashboard-png/page';
+import { resolveVariables, runPanelQueries, type TimeRange, type VariableOverrides } from '../../tools/dashboard-png/queries';
 
 export interface TargetResult {
   readonly panel: string;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ROOT } from '../../scripts/native-stack/stack';
+import { ROOT } from '../../harness/stack';
 
 const ENGINE_SCRIPT = path.join(ROOT, 'scripts', 'docker-engine', 'engine.sh');
 export const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yaml');

@@ -1,6 +1,6 @@
 // What statsd_exporter holds right now, read straight from its /metrics page: the per-app series
 // named by etc/statsd-exporter/statsd.conf and the exporter's own pipeline counters.
-import { parseExposition, type Sample } from '../../scripts/native-stack/prometheus-api';
+import { parseExposition, type Sample } from '../../harness/prometheus-api';
 import { waitUntil } from './load';
 
 export interface ExporterSnapshot {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { requestMetrics } from '../../../app/src/http/request-metrics';
 import { createGunicornStatsd, type GunicornStatsd } from '../../../app/src/statsd/gunicorn-statsd';
 import { masked, triple } from '../../support/app-harness';
-import { collectUdp, type UdpCollector } from '../../support/udp';
+import { collectUdp, type UdpCollector } from '../../../harness/udp';
 
 interface Running {
   readonly udp: UdpCollector;

@@ -2,8 +2,8 @@
 // counted warning and no request triple.
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../../scripts/native-stack/ports';
-import { stopAll } from '../../../scripts/native-stack/processes';
+import { LOOPBACK } from '../../../harness/ports';
+import { stopAll } from '../../../harness/processes';
 import { logCounter, startMaster, type Master } from '../../support/app-master';
 
 let master: Master;

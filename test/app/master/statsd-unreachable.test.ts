@@ -1,8 +1,8 @@
 // No StatsD listener at --statsd-host: not a start-up error; every request is answered; nothing is logged about it (the UDP socket is unconnected, so a closed port is not seen).
 import { afterEach, describe, expect, it } from 'vitest';
-import { freeUdpPort, LOOPBACK } from '../../../scripts/native-stack/ports';
-import { stopAll } from '../../../scripts/native-stack/processes';
-import { startApp } from '../../../scripts/native-stack/stack';
+import { freeUdpPort, LOOPBACK } from '../../../harness/ports';
+import { stopAll } from '../../../harness/processes';
+import { startApp } from '../../../harness/stack';
 import { drive } from '../../support/load';
 import { countMatches, STATSD_OUTAGE_WARNING, STATSD_RECOVERED } from '../../support/server-log';
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatsdPacking } from '../../../app/src/config';
 import { createGunicornStatsd, type GunicornStatsd } from '../../../app/src/statsd/gunicorn-statsd';
-import { collectUdp, type UdpCollector } from '../../support/udp';
+import { collectUdp, type UdpCollector } from '../../../harness/udp';
 
 let udp: UdpCollector | undefined;
 let statsd: GunicornStatsd | undefined;

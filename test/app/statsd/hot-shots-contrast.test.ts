@@ -4,7 +4,7 @@
 import { StatsD } from 'hot-shots';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { durationLine, requestsLine, statusLine, workersLine } from '../../../app/src/statsd/lines';
-import { collectUdp, type UdpCollector } from '../../support/udp';
+import { collectUdp, type UdpCollector } from '../../../harness/udp';
 
 const PREFIX = 'flask_app.';
 let udp: UdpCollector;

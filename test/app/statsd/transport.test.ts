@@ -5,7 +5,7 @@ import StatsD from 'hot-shots';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Address, StatsdPacking } from '../../../app/src/config';
 import { createTransport, type StatsdTransport, type TransportOptions } from '../../../app/src/statsd/transport';
-import { collectUdp, type UdpCollector } from '../../support/udp';
+import { collectUdp, type UdpCollector } from '../../../harness/udp';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

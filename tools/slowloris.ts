@@ -1,12 +1,12 @@
 // Scripted check (README "What happens when…"): how the app treats slow clients. Too slow for the
 // test suite (Node's header timeout is 60 s, checked every 30 s), so it is run by hand:
-//   . scripts/env.sh && npm run build && node --require ts-node/register scripts/checks/slowloris.ts
+//   . scripts/env.sh && npm run build && node --require ts-node/register tools/slowloris.ts
 // Prints when each slow connection was closed and with what, and the StatsD lines sent meanwhile.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { LOOPBACK } from '../native-stack/ports';
-import { stopAll } from '../native-stack/processes';
-import { startApp } from '../native-stack/stack';
+import { LOOPBACK } from '../harness/ports';
+import { stopAll } from '../harness/processes';
+import { startApp } from '../harness/stack';
 
 const GIVE_UP_MS = 130_000;
 

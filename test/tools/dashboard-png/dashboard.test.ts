@@ -1,6 +1,6 @@
 // Grafana's grid geometry as the renderer places panels.
 import { describe, expect, it } from 'vitest';
-import { flattenPanels, gridHeight, panelBox, type Panel } from '../../scripts/dashboard-png/dashboard';
+import { flattenPanels, gridHeight, panelBox, type Panel } from '../../../tools/dashboard-png/dashboard';
 
 describe('panelBox (24 columns, 30 px rows, 8 px gaps)', () => {
   // 1568 px wide: columns of (1568 - 23 × 8) / 24 = 57.67 px.

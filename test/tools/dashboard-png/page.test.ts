@@ -1,7 +1,7 @@
 // What the page refuses to draw rather than draw differently from Grafana.
 import { describe, expect, it } from 'vitest';
-import type { Panel } from '../../scripts/dashboard-png/dashboard';
-import { undrawableReasons } from '../../scripts/dashboard-png/page';
+import type { Panel } from '../../../tools/dashboard-png/dashboard';
+import { undrawableReasons } from '../../../tools/dashboard-png/page';
 
 const base: Panel = {
   id: 1,

@@ -1,6 +1,6 @@
 // Legend names as Grafana builds them from a series' labels.
 import { describe, expect, it } from 'vitest';
-import { seriesName } from '../../scripts/dashboard-png/queries';
+import { seriesName } from '../../../tools/dashboard-png/queries';
 
 describe('seriesName', () => {
   it.each([

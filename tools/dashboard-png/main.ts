@@ -9,11 +9,11 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { freeTcpPort, LOOPBACK } from '../native-stack/ports';
-import { stopAll } from '../native-stack/processes';
+import { freeTcpPort, LOOPBACK } from '../../harness/ports';
+import { stopAll } from '../../harness/processes';
 import {
   ROOT, startApp, startPrometheus, startStatsdExporter, type App, type Prometheus, type StatsdExporter,
-} from '../native-stack/stack';
+} from '../../harness/stack';
 import { parseDuration } from './interpolate';
 import { renderDashboard } from './render';
 
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
         `(${options.concurrency} users, ${loadSeconds} s); on the way its master was sent TTIN, TTOU and HUP, ` +
         `and /exception was requested ${EVENTS.reduce((n, e) => n + (e.exceptions ?? 0), 0)} times. ` +
         `Real statsd_exporter and Prometheus, scraping every ${options.scrapeInterval}. Every panel of ` +
-        `etc/dashboards/gunicorn.json drawn by scripts/dashboard-png from its own queries, substituted as Grafana ` +
+        `etc/dashboards/gunicorn.json drawn by tools/dashboard-png from its own queries, substituted as Grafana ` +
         `does; time series with uPlot. Not a Grafana screenshot: Grafana shows the same queries at :3000.`,
     });
     if (result.unsupportedPanels.length || result.emptyPanels.length) {

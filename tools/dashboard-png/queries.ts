@@ -1,7 +1,7 @@
 // Runs the dashboard's own queries against a real Prometheus, as Grafana would: the template
 // variables' options from label_values(), then every panel target with its variables and
 // intervals substituted — query_range for time series, instant queries where the target asks.
-import { queryInstant, queryRange, type Series } from '../native-stack/prometheus-api';
+import { queryInstant, queryRange, type Series } from '../../harness/prometheus-api';
 import {
   alignToStep,
   computeIntervals,

@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freeTcpAndUdpPort, freeTcpPort, LOOPBACK } from './ports';
 import { start, waitForHttp, type Started } from './processes';
+import { bootedWorkers, startServer, type App } from './server';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+export const ROOT = path.resolve(__dirname, '..');
 export const ETC = path.join(ROOT, 'etc');
 
 /** Path of a pinned program installed by scripts/install-tools.sh; throws (never skips) when absent. */
@@ -162,12 +163,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   return prometheus;
 }
 
-export interface App {
-  readonly url: string;
-  readonly port: number;
-  readonly process: Started;
-  stop(): Promise<number | NodeJS.Signals>;
-}
+export type { App };
 
 /** The built app master (dist/main.js) on a free port; resolves once every worker has booted. */
 export async function startApp(
@@ -176,21 +172,16 @@ export async function startApp(
 ): Promise<App> {
   const entry = path.join(ROOT, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-  const port = await freeTcpPort();
   const workers = options.workers ?? 2;
-  const started = start('app', process.execPath, [
-    entry,
-    '--bind',
-    `${LOOPBACK}:${port}`,
-    '--workers',
-    String(workers),
-    ...args,
-  ], { env: { ...process.env, ...options.env } });
-  await started.waitForOutput(/Listening at: /);
-  await started.waitForOutput(new RegExp(`(Booting worker with pid: \\d+[\\s\\S]*){${workers}}`));
-  const url = `http://${LOOPBACK}:${port}`;
-  await waitForHttp(`${url}/`);
-  return { url, port, process: started, stop: () => started.stop() };
+  return startServer({
+    name: 'app',
+    command: process.execPath,
+    leadingArgs: [entry],
+    args,
+    workers,
+    ready: [/Listening at: /, bootedWorkers(workers)],
+    spawn: { env: { ...process.env, ...options.env } },
+  });
 }
 
 /** Real Gunicorn serving conformance/flask_app.py, the reference the app is measured against. */
@@ -198,19 +189,13 @@ export async function startGunicorn(
   args: readonly string[],
   options: { workers?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<App> {
-  const binary = requireTool('GUNICORN_BIN');
-  const port = await freeTcpPort();
   const workers = options.workers ?? 2;
-  const started = start('gunicorn', binary, [
-    '--bind',
-    `${LOOPBACK}:${port}`,
-    '--workers',
-    String(workers),
-    ...args,
-    'conformance.flask_app:app',
-  ], { cwd: ROOT, env: { ...process.env, ...options.env } });
-  await started.waitForOutput(new RegExp(`(Booting worker with pid: \\d+[\\s\\S]*){${workers}}`));
-  const url = `http://${LOOPBACK}:${port}`;
-  await waitForHttp(`${url}/`);
-  return { url, port, process: started, stop: () => started.stop() };
+  return startServer({
+    name: 'gunicorn',
+    command: requireTool('GUNICORN_BIN'),
+    args: [...args, 'conformance.flask_app:app'],
+    workers,
+    ready: [bootedWorkers(workers)],
+    spawn: { cwd: ROOT, env: { ...process.env, ...options.env } },
+  });
 }

@@ -1,6 +1,6 @@
 // Grafana's value formatting for the units the dashboard uses; rows from Grafana's valueFormats.
 import { describe, expect, it } from 'vitest';
-import { formatValue, toFixed } from '../../scripts/dashboard-png/units';
+import { formatValue, toFixed } from '../../../tools/dashboard-png/units';
 
 describe('toFixed (auto decimals: two significant digits, one more above 2.25)', () => {
   it.each([

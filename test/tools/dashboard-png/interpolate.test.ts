@@ -16,7 +16,7 @@ import {
   type IntervalInput,
   type Intervals,
   type TemplateVariable,
-} from '../../scripts/dashboard-png/interpolate';
+} from '../../../tools/dashboard-png/interpolate';
 
 const S = 1000;
 const M = 60 * S;

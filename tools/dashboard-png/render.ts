@@ -69,7 +69,7 @@ export async function renderDashboard(options: RenderOptions): Promise<RenderRes
   }
 
   const provenance = options.provenance ??
-    `Drawn by scripts/dashboard-png from etc/dashboards/gunicorn.json: every panel's own queries, ` +
+    `Drawn by tools/dashboard-png from etc/dashboards/gunicorn.json: every panel's own queries, ` +
       `substituted as Grafana does ($__rate_interval with a ${scrapeInterval} scrape interval), run against a real ` +
       `Prometheus; time series drawn with uPlot. Not a Grafana screenshot.`;
   const model = pageModel({ title: dashboard.title, range, variables, provenance, panels: models, allPanels: panels });

@@ -1,6 +1,6 @@
 // Grafana's reducers for stat values and legend columns.
 import { describe, expect, it } from 'vitest';
-import { reduce } from '../../scripts/dashboard-png/calcs';
+import { reduce } from '../../../tools/dashboard-png/calcs';
 
 const points: [number, number][] = [[1, 4], [2, 1], [3, 7]];
 
