@@ -118,7 +118,8 @@ async function promClientNames(): Promise<Set<string>> {
   const names = new Set<string>([WORKERS_REPORTING]);
   for (const metric of await registry.getMetricsAsJSON()) {
     names.add(metric.name);
-    if (metric.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
+    // prom-client declares `type` as a numeric enum but sets the string Prometheus prints.
+    if (String(metric.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
   }
   return names;
 }

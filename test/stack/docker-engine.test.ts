@@ -14,7 +14,7 @@ afterAll(() => rmSync(tools, { recursive: true, force: true }));
 
 /** engine.sh with its own tools folder and the given PATH. */
 function engine(args: string[], PATH = process.env.PATH ?? '') {
-  const env = { ...process.env, GUNICORN_STACK_TOOLS: tools, PATH };
+  const env: NodeJS.ProcessEnv = { ...process.env, GUNICORN_STACK_TOOLS: tools, PATH };
   delete env.DOCKER_HOST;
   return runCommand('bash', [ENGINE, ...args], { env, timeoutMs: 30_000 });
 }

@@ -77,6 +77,7 @@ export interface VariableModel {
   name: string;
   type: string;
   label?: string;
+  datasource?: { type?: string; uid?: string } | null;
   query?: string | { query?: string };
   definition?: string;
   multi?: boolean;
