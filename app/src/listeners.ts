@@ -10,7 +10,7 @@
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as util from 'node:util';
-import type { Address } from './config';
+import type { Address } from './address';
 import type { ServerLogger } from './logger';
 
 /** A bound TCP socket (node's internal TCP handle); listening starts in the first worker. */

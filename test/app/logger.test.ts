@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { LogLevel } from '../../app/src/config';
 import { createServerLogger, createUncountedLog, formatLogLine } from '../../app/src/logger';
 import { createGunicornStatsd, type GunicornStatsd } from '../../app/src/statsd/gunicorn-statsd';
+import { normalisePrefix } from '../../app/src/statsd/lines';
 import { collectUdp, type UdpCollector } from '../../harness/udp';
 
 const originalTz = process.env.TZ;
@@ -120,7 +121,7 @@ describe('counter lines on a real UDP socket', () => {
   it('critical/error/warning/exception send gunicorn.log.<level> after writing; debug/info send nothing', async () => {
     udp = await collectUdp();
     statsd = createGunicornStatsd({
-      target: { host: '127.0.0.1', port: udp.port }, prefix: 'flask_app', tags: 'env:test', packing: 'line', flushIntervalMs: 10,
+      target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix('flask_app'), tags: 'env:test', packing: 'line', flushIntervalMs: 10,
       warn: () => {},
     });
     const out = capture();

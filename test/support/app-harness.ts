@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import { createApp, type AppDeps } from '../../app/src/http/app';
 import { createServerLogger } from '../../app/src/logger';
 import { createGunicornStatsd, type GunicornStatsd } from '../../app/src/statsd/gunicorn-statsd';
+import { normalisePrefix } from '../../app/src/statsd/lines';
 import { collectUdp, type UdpCollector } from '../../harness/udp';
 
 export const PREFIX = 'svc.flask_app';
@@ -23,7 +24,7 @@ export async function harness(overrides: Partial<AppDeps> & { tags?: string } = 
   const udp = await collectUdp();
   const metrics = createGunicornStatsd({
     target: { host: '127.0.0.1', port: udp.port },
-    prefix: PREFIX,
+    prefix: normalisePrefix(PREFIX),
     tags: overrides.tags ?? '',
     packing: 'line',
     flushIntervalMs: 10,

@@ -1,8 +1,8 @@
 // The metrics Gunicorn's Statsd logger sends (request triple, workers gauge, backlog, server log counters), as one small emitter.
-import type { Address, StatsdPacking } from '../config';
 import {
-  backlogLine, type CountedLogLevel, durationLine, logLine, normalisePrefix, requestsLine, statusLine, tagsSuffix, workersLine,
+  backlogLine, type CountedLogLevel, durationLine, logLine, requestsLine, statusLine, tagsSuffix, workersLine,
 } from './lines';
+import type { StatsdOptions } from './options';
 import { createTransport, type TransportOptions } from './transport';
 
 export interface GunicornStatsd {
@@ -22,19 +22,7 @@ export interface GunicornStatsd {
   close(): Promise<void>;
 }
 
-export interface GunicornStatsdOptions {
-  /** null = metrics off, as Gunicorn without --statsd-host. */
-  readonly target: Address | null;
-  /** Raw or already normalised: Gunicorn's normalisation is idempotent, so it is applied here again. */
-  readonly prefix: string;
-  /** dogstatsd tags verbatim ('' = none). */
-  readonly tags: string;
-  readonly packing: StatsdPacking;
-  readonly flushIntervalMs: number;
-  /** Outage warnings. Uncounted: a failure to send a metric is never itself a metric. */
-  readonly warn: (message: string) => void;
-  /** The "sending again" message after an outage; defaults to `warn`. */
-  readonly info?: (message: string) => void;
+export interface GunicornStatsdOptions extends StatsdOptions, Pick<TransportOptions, 'warn' | 'info'> {
   /** Transport tuning (tests shorten the intervals, inject a resolver). */
   readonly transport?: Partial<Pick<TransportOptions,
     'resolveIntervalMs' | 'retryIntervalMs' | 'maxDatagramBytes' | 'flushTimeoutMs' | 'lookup'>>;
@@ -52,7 +40,7 @@ const DISABLED: GunicornStatsd = Object.freeze({
 
 export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornStatsd {
   if (options.target === null) return DISABLED;
-  const prefix = normalisePrefix(options.prefix);
+  const { prefix } = options;
   const suffix = tagsSuffix(options.tags);
   const transport = createTransport({
     ...options.transport,

@@ -31,9 +31,16 @@ const MICROSECOND_FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_
  * also excludes "\r", "\u2028", "\u2029" and its `$` does not, hence `[^\n]` and the lookahead.
  * (Config rejects such characters anyway; this keeps the function exact for any input.)
  */
-export function normalisePrefix(raw: string): string {
-  return raw.replace(/^([^\n]+[^.]+)\.*(?=\n?$)/, '$1.');
+export function normalisePrefix(raw: string): StatsdPrefix {
+  return raw.replace(/^([^\n]+[^.]+)\.*(?=\n?$)/, '$1.') as StatsdPrefix;
 }
+
+/**
+ * A prefix that has been through normalisePrefix. The config normalises the prefix once; the
+ * type lets the StatsD client rely on that instead of normalising it again.
+ */
+export type StatsdPrefix = string & { readonly [normalised]: true };
+declare const normalised: unique symbol;
 
 /** `|#<tags>` when dogstatsd tags are set, else '' (Gunicorn appends the tags verbatim). */
 export function tagsSuffix(tags: string): string {

@@ -16,14 +16,12 @@
 // What does surface: a name that does not resolve, no route, a datagram too large.
 import { isIP } from 'node:net';
 import StatsD, { type ClientOptions, type StatsD as StatsDClient } from 'hot-shots';
-import type { Address, StatsdPacking } from '../config';
+import type { Address } from '../address';
+import type { StatsdOptions } from './options';
 import { createResolver, systemLookup, type Lookup, type Resolver } from './resolver';
 
-export interface TransportOptions {
+export interface TransportOptions extends Pick<StatsdOptions, 'packing' | 'flushIntervalMs'> {
   readonly target: Address;
-  readonly packing: StatsdPacking;
-  /** `buffer` packing: hot-shots' periodic flush, a backstop (lines leave at the end of each turn). */
-  readonly flushIntervalMs: number;
   /** Called once when an outage starts (never per datagram). Must not count as a server log event. */
   readonly warn: (message: string) => void;
   /** Called once when sending works again after an outage; defaults to `warn`. */

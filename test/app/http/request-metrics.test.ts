@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestMetrics } from '../../../app/src/http/request-metrics';
 import { createGunicornStatsd, type GunicornStatsd } from '../../../app/src/statsd/gunicorn-statsd';
+import { normalisePrefix } from '../../../app/src/statsd/lines';
 import { masked, triple } from '../../support/app-harness';
 import { collectUdp, type UdpCollector } from '../../../harness/udp';
 
@@ -34,7 +35,7 @@ afterEach(async () => {
 async function start(release: Promise<void>): Promise<Running> {
   const udp = await collectUdp();
   const metrics = createGunicornStatsd({
-    target: { host: '127.0.0.1', port: udp.port }, prefix: 'svc.flask_app', tags: '', packing: 'line', flushIntervalMs: 10,
+    target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix('svc.flask_app'), tags: '', packing: 'line', flushIntervalMs: 10,
     warn: (message) => {
       throw new Error(message);
     },

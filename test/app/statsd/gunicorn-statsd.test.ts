@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatsdPacking } from '../../../app/src/config';
 import { createGunicornStatsd, type GunicornStatsd } from '../../../app/src/statsd/gunicorn-statsd';
+import { normalisePrefix } from '../../../app/src/statsd/lines';
 import { collectUdp, type UdpCollector } from '../../../harness/udp';
 
 let udp: UdpCollector | undefined;
@@ -13,11 +14,12 @@ afterEach(async () => {
   udp = undefined;
 });
 
+/** The prefix as written in --statsd-prefix: normalised as the config does before the client gets it. */
 async function start(prefix: string, tags: string, packing: StatsdPacking = 'line') {
   udp = await collectUdp();
   const warnings: string[] = [];
   statsd = createGunicornStatsd({
-    target: { host: '127.0.0.1', port: udp.port }, prefix, tags, packing, flushIntervalMs: 10,
+    target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix(prefix), tags, packing, flushIntervalMs: 10,
     warn: (message) => warnings.push(message),
   });
   return { udp, statsd, warnings };
@@ -84,7 +86,7 @@ describe('workers(n) and log(level)', () => {
 
 describe('metrics off (no --statsd-host)', () => {
   it('is a no-op that never throws', async () => {
-    const off = createGunicornStatsd({ target: null, prefix: '', tags: '', packing: 'line', flushIntervalMs: 10, warn: () => {} });
+    const off = createGunicornStatsd({ target: null, prefix: normalisePrefix(''), tags: '', packing: 'line', flushIntervalMs: 10, warn: () => {} });
     expect(off.enabled).toBe(false);
     off.request(1n, 200);
     off.workers(2);

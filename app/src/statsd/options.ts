@@ -1,0 +1,21 @@
+// What the StatsD client is told, declared once: the config builds it from the flags and the
+// environment, the master and each worker hand it to createGunicornStatsd, the transport takes
+// its share.
+import type { Address } from '../address';
+import type { StatsdPrefix } from './lines';
+
+export const STATSD_PACKINGS = ['line', 'request', 'buffer'] as const;
+/** line: one datagram per line (as Gunicorn); request: one datagram per call; buffer: size/interval batching. */
+export type StatsdPacking = (typeof STATSD_PACKINGS)[number];
+
+export interface StatsdOptions {
+  /** null = metrics off, as Gunicorn without --statsd-host. */
+  readonly target: Address | null;
+  /** Normalised the way Gunicorn does it ('flask_app' → 'flask_app.'; '' stays ''), by normalisePrefix. */
+  readonly prefix: StatsdPrefix;
+  /** The dogstatsd tags verbatim ('' = none), validated as key:value[,key:value...]. */
+  readonly tags: string;
+  readonly packing: StatsdPacking;
+  /** `buffer` packing: hot-shots' periodic flush, a backstop (lines leave at the end of each turn). */
+  readonly flushIntervalMs: number;
+}
