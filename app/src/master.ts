@@ -1,4 +1,6 @@
-// The arbiter (gunicorn/arbiter.py on node:cluster): binds, forks and replaces workers, acts on signals, kills silent workers, sends the workers gauge and the backlog.
+// The arbiter (Gunicorn's master process, on node:cluster): binds, forks and replaces workers, acts
+// on signals, kills silent workers, sends the workers gauge and the backlog. What to fork, whom to
+// stop and what to report is decided in supervision.ts; this module carries the decisions out.
 import cluster, { type Worker } from 'node:cluster';
 import type * as http from 'node:http';
 import type * as net from 'node:net';
@@ -13,29 +15,20 @@ import { createGunicornStatsd, type GunicornStatsd } from './statsd/gunicorn-sta
 import { describeWorkerExit, WORKER_BOOT_ERROR } from './worker-exit';
 import { createOutageLog, type OutageLog } from './statsd/outage-log';
 import {
+  afterExit, planWorkers, replacedOnReload, resizedTarget, silentWorkers, stopStep, workersGauge, type Heartbeat, type StopMode, type WorkerView,
+} from './supervision';
+import {
   SERVING, SOCKET, SOCKETS_WANTED, STATSD_OUTAGE, messageType, type SocketMessage, type StatsdOutageMessage,
 } from './worker-messages';
 
 /** Gunicorn samples the backlog once per turn of its master loop, which sleeps up to 1 s. */
 const BACKLOG_INTERVAL_MS = 1_000;
-/** How long workers get after SIGINT/SIGQUIT (or a second SIGTERM), as Gunicorn's "Quick shutdown". */
-const QUICK_STOP_MS = 2_000;
 
-interface WorkerState {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The master's record of a worker: what the decisions read (it updates them), and the worker to act on. */
+interface WorkerState extends Mutable<WorkerView>, Mutable<Heartbeat> {
   readonly worker: Worker;
-  readonly pid: number;
-  /** Spawn order: TTOU removes the oldest, as Gunicorn does. */
-  readonly age: number;
-  /** performance.now() of the last message from the worker (any message proves its event loop runs). */
-  lastSeen: number;
-  /** Listening on every socket. */
-  serving: boolean;
-  /** Sent SIGTERM (TTOU, or replaced after SIGHUP): no longer counts toward the target. */
-  retiring: boolean;
-  /** Replaced by SIGHUP: retires once every new worker is serving. */
-  replaced: boolean;
-  /** Killed for silence: killed once. */
-  timedOut: boolean;
 }
 
 class Arbiter {
@@ -44,7 +37,7 @@ class Arbiter {
   private readonly workers = new Map<number, WorkerState>();
   private age = 0;
   private lastGauge = 0;
-  private stopping: 'graceful' | 'quick' | null = null;
+  private stopping: StopMode | null = null;
   private exitCode = 0;
   private reason: string | null = null;
   private deadline: NodeJS.Timeout | null = null;
@@ -114,25 +107,20 @@ class Arbiter {
     state.worker.process.kill('SIGTERM');
   }
 
-  /** Gunicorn's manage_workers(): spawn up to the target, retire the oldest beyond it, send the gauge on a change. */
+  /** Gunicorn's manage_workers(): fork and retire as planned, send the gauge on a change. */
   private manage(): void {
     if (this.stopping) return;
-    const current = [...this.workers.values()].filter((state) => !state.retiring && !state.replaced);
-    while (current.length < this.target) current.push(this.spawn());
-    current.sort((a, b) => a.age - b.age);
-    while (current.length > this.target) this.retire(current.shift() as WorkerState);
-    // After SIGHUP the old workers stop only once every new one accepts, so no request waits in the
-    // backlog for a worker still booting.
-    if (current.every((state) => state.serving)) {
-      for (const state of this.workers.values()) if (state.replaced && !state.retiring) this.retire(state);
+    const plan = planWorkers([...this.workers.values()], this.target);
+    for (let i = 0; i < plan.spawn; i += 1) this.spawn();
+    for (const pid of plan.retire) {
+      const state = this.workers.get(pid);
+      if (state) this.retire(state);
     }
-    // Gunicorn counts the workers it keeps (at most the target), retiring ones included until they
-    // exit: so a replacement spawned at once, or a HUP, leaves the gauge unchanged.
-    const live = Math.min(this.workers.size, this.target);
-    if (live !== this.lastGauge) {
-      this.lastGauge = live;
-      this.logger.debug(`${live} workers`);
-      this.metrics.workers(live);
+    const gauge = workersGauge(this.workers.size, this.target, this.lastGauge);
+    if (gauge !== null) {
+      this.lastGauge = gauge;
+      this.logger.debug(`${gauge} workers`);
+      this.metrics.workers(gauge);
     }
   }
 
@@ -162,15 +150,18 @@ class Arbiter {
     const pid = worker.process.pid ?? -1;
     if (!this.workers.delete(pid)) return;
     for (const { level, message } of describeWorkerExit(pid, code, signal)) this.logger[level](message);
-    if (this.stopping) {
-      if (this.workers.size === 0) void this.finish();
-      return;
+    switch (afterExit(this.stopping !== null, this.workers.size, code, WORKER_BOOT_ERROR)) {
+      case 'finish':
+        void this.finish();
+        return;
+      case 'wait':
+        return;
+      case 'stop-boot-failed':
+        this.stop('graceful', WORKER_BOOT_ERROR, 'Worker failed to boot.');
+        return;
+      case 'replace':
+        this.manage();
     }
-    if (code === WORKER_BOOT_ERROR) {
-      this.stop('graceful', WORKER_BOOT_ERROR, 'Worker failed to boot.');
-      return;
-    }
-    this.manage();
   }
 
   /**
@@ -180,9 +171,9 @@ class Arbiter {
    * then "was sent SIGKILL!" when it is reaped).
    */
   private murder(timeoutMs: number): void {
-    const now = performance.now();
-    for (const state of this.workers.values()) {
-      if (state.timedOut || now - state.lastSeen <= timeoutMs) continue;
+    for (const pid of silentWorkers([...this.workers.values()], performance.now(), timeoutMs)) {
+      const state = this.workers.get(pid);
+      if (!state) continue;
       state.timedOut = true;
       this.logger.critical(`WORKER TIMEOUT (pid:${state.pid})`);
       state.worker.process.kill('SIGKILL');
@@ -191,8 +182,9 @@ class Arbiter {
 
   private resize(change: 1 | -1): void {
     if (this.stopping) return;
-    if (change < 0 && this.target <= 1) return; // as Gunicorn: refused silently at one worker
-    this.target += change;
+    const target = resizedTarget(this.target, change);
+    if (target === this.target) return;
+    this.target = target;
     this.manage();
   }
 
@@ -201,7 +193,10 @@ class Arbiter {
     this.logger.info('Hang up: Master');
     // Gunicorn reloads its configuration on HUP, so a TTIN/TTOU count does not survive it.
     this.target = this.config.workers;
-    for (const state of this.workers.values()) if (!state.retiring) state.replaced = true;
+    for (const pid of replacedOnReload([...this.workers.values()])) {
+      const state = this.workers.get(pid);
+      if (state) state.replaced = true;
+    }
     this.manage();
   }
 
@@ -210,25 +205,25 @@ class Arbiter {
    * SIGQUIT: quickly), SIGKILL whatever is left at the deadline. A second stop signal during a
    * graceful stop makes it quick. Nothing is sent on the way down: no gauge, as in Gunicorn.
    */
-  private stop(mode: 'graceful' | 'quick', exitCode = 0, reason: string | null = null): void {
-    if (this.stopping === 'quick') return;
-    if (this.stopping === 'graceful') {
+  private stop(mode: StopMode, exitCode = 0, reason: string | null = null): void {
+    const step = stopStep(this.stopping, mode, this.config.gracefulTimeoutSeconds * 1_000);
+    if (step.kind === 'ignore') return;
+    if (step.kind === 'quicken') {
       this.logger.info('Quick shutdown requested');
       this.stopping = 'quick';
-      this.signalAll('SIGQUIT');
-      this.setDeadline(QUICK_STOP_MS);
+      this.signalAll(step.signal);
+      this.setDeadline(step.deadlineMs);
       return;
     }
-    this.stopping = mode;
+    this.stopping = step.mode;
     this.exitCode = exitCode;
     this.reason = reason;
     if (this.murderTimer) clearInterval(this.murderTimer);
     if (this.backlogTimer) clearInterval(this.backlogTimer);
     // The master's copies go first; each worker closes its own as it stops accepting.
     for (const { handle } of this.sockets) handle.close();
-    this.signalAll(mode === 'graceful' ? 'SIGTERM' : 'SIGQUIT');
-    const gracefulMs = this.config.gracefulTimeoutSeconds * 1_000;
-    this.setDeadline(mode === 'graceful' ? gracefulMs : Math.min(gracefulMs, QUICK_STOP_MS));
+    this.signalAll(step.signal);
+    this.setDeadline(step.deadlineMs);
     if (this.workers.size === 0) void this.finish();
   }
 
