@@ -2,7 +2,7 @@
 // Pure (no I/O, no clock): test/bench/report.test.ts feeds it fixed records.
 import type { LosslessRecord, MemoryControlRecord, RawResults, RunRecord } from './results';
 
-/** The targets for metrics on vs off. Reported, never asserted. */
+/** What metrics on may cost against metrics off, at most: reported, never asserted. */
 export const TARGETS = Object.freeze({ throughputRatioAtLeast: 0.97, p99RatioAtMost: 1.05, cpuRatioAtMost: 1.05 });
 
 export interface Stats {

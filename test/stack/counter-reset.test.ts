@@ -1,4 +1,4 @@
-// Issue 5, restarts of Prometheus and of the exporter, with the real Prometheus: increase() over
+// Restarts of Prometheus and of the exporter, with the real Prometheus: increase() over
 // a window containing both equals the true number of requests; across the reset rate() stays
 // positive where delta() goes negative.
 //

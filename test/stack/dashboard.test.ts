@@ -124,8 +124,8 @@ async function promClientNames(): Promise<Set<string>> {
   return names;
 }
 
-/** statsd_exporter v0.31.0's own series the dashboard may use (its /metrics; PROTOCOL.md §3),
- *  and Prometheus's synthetic `up`. */
+/** statsd_exporter v0.31.0's own series the dashboard may use (as its /metrics lists them), and
+ *  Prometheus's synthetic `up`. */
 const EXPORTER_AND_PROMETHEUS_NAMES = new Set([
   'up',
   'statsd_exporter_udp_packets_total',

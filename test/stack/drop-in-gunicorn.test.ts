@@ -1,5 +1,5 @@
-// Drop-in (issue 3 "Proof"): a real Gunicorn serving a Flask app, with a dotted prefix, through the
-// same committed mapping and Prometheus config. Its counts are exact, and the dashboard's queries
+// The app is a drop-in for Gunicorn, shown from the other side: a real Gunicorn serving a Flask
+// app, with a dotted prefix, through the same committed mapping and Prometheus config. Its counts are exact, and the dashboard's queries
 // return data for app="svc.flask_app" — all but the Node.js runtime row, which Gunicorn has no
 // equivalent of.
 import { setTimeout as sleep } from 'node:timers/promises';

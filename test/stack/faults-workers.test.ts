@@ -1,4 +1,4 @@
-// Issue 5, worker and master faults, against the real exporter: a worker SIGKILLed under load, a
+// Worker and master faults, against the real exporter: a worker SIGKILLed under load, a
 // worker whose event loop stops (SIGSTOP) for longer than --timeout, SIGTERM with slow requests
 // in flight, and a second signal during the graceful stop. Which worker holds which connection is
 // read from /proc, so "requests on the other worker are unaffected" is checked, not assumed.

@@ -1,4 +1,4 @@
-// Issue 5, HTTP abuse against the app with two workers and the real exporter: malformed requests,
+// HTTP abuse against the app with two workers and the real exporter: malformed requests,
 // oversized headers, a huge body, slow clients, 500 simultaneous connections. Each is answered or
 // closed cleanly, no worker dies, and the exporter receives exactly the lines of the requests that
 // reached the app, plus one log.warning for each request the parser rejected (as Gunicorn counts

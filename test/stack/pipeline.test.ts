@@ -1,4 +1,4 @@
-// The pipeline, end to end with the real programs (issue 3 "Proof"): the app master with two
+// The pipeline, end to end with the real programs: the app master with two
 // workers sends Gunicorn's lines to the real statsd_exporter (committed mapping), scraped by the
 // real Prometheus (committed config and alert rules, targets on loopback, 1 s intervals).
 // Every count is compared exactly with what the client received.

@@ -1,4 +1,5 @@
-// Gunicorn's StatsD lines, byte for byte (PROTOCOL.md §1–2): prefix normalisation, duration formatting, line builders. Pure.
+// Gunicorn's StatsD lines, byte for byte: the prefix as Gunicorn normalises it, the request
+// duration as Python prints it, and one builder per line Gunicorn sends. Pure.
 //
 // Mirrors gunicorn/instrument/statsd.py (27.0.1):
 //   prefix    = re.sub(r"^(.+[^.]+)\.*$", r"\g<1>.", cfg.statsd_prefix)

@@ -95,7 +95,7 @@ describe('pythonFloatRepr: Python repr(float) outside the duration range too', (
   });
 });
 
-describe('line builders (PROTOCOL.md §1)', () => {
+describe('line builders: each line Gunicorn sends, byte for byte', () => {
   const noTags = tagsSuffix('');
   const tags = tagsSuffix('env:prod,app:flask');
 
