@@ -1,16 +1,23 @@
 // The README's commands are the ones that work: every npm script and file it names exists, and the
 // commands that start something are run here (with --check-config, so they validate and exit).
+// The reference pages in docs/ count as the README: their commands are checked alike, every link
+// of both reaches a file (and a heading) that exists, and the README's layout is the tree.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireTool, ROOT } from '../harness/stack';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const DOCS = readdirSync(path.join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => path.join('docs', file));
+const PAGES: ReadonlyMap<string, string> = new Map([
+  ['README.md', README],
+  ...DOCS.map((file) => [file, readFileSync(path.join(ROOT, file), 'utf8')] as const),
+]);
 const SCRIPTS = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
-/** Every command line of the README's ```bash blocks, split on `&&`. */
-const COMMANDS = [...README.matchAll(/```bash\n([\s\S]*?)```/g)]
+/** Every command line of the ```bash blocks of the README and docs/, split on `&&`. */
+const COMMANDS = [...PAGES.values()].flatMap((page) => [...page.matchAll(/```bash\n([\s\S]*?)```/g)])
   .flatMap((block) => block[1].split('\n'))
   .map((line) => line.replace(/#.*$/, '').trim())
   .filter((line) => line !== '')
@@ -77,5 +84,92 @@ describe('the README', () => {
       encoding: 'utf8',
     });
     expect(output).toBe('');
+  });
+});
+
+/** A heading's anchor as GitHub makes it: lower case, punctuation dropped, spaces as '-'. */
+function anchorOf(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+function anchorsOf(page: string): Set<string> {
+  const outsideCode = page.replace(/```[\s\S]*?```/g, '');
+  return new Set([...outsideCode.matchAll(/^#{1,6} (.+)$/gm)].map((match) => anchorOf(match[1])));
+}
+
+describe('the links of the README and docs/', () => {
+  const links = [...PAGES].flatMap(([file, page]) =>
+    [...page.replace(/```[\s\S]*?```/g, '').matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((match) => ({ file, target: match[1] }))
+      .filter(({ target }) => !/^[a-z]+:/.test(target)));
+
+  it('has links to check, to docs/ among them', () => {
+    expect(links.filter(({ file, target }) => file === 'README.md' && target.startsWith('docs/')).length).toBeGreaterThan(5);
+  });
+
+  it('reach files that exist, and headings that exist in them', () => {
+    const broken = links.filter(({ file, target }) => {
+      const [relative, anchor] = target.split('#');
+      const linked = relative === '' ? file : path.normalize(path.join(path.dirname(file), relative));
+      if (!existsSync(path.join(ROOT, linked))) return true;
+      if (anchor === undefined) return false;
+      const page = PAGES.get(linked);
+      return page === undefined || !anchorsOf(page).has(anchor);
+    });
+    expect(broken).toEqual([]);
+  });
+
+  it('include every page of docs/, from the README', () => {
+    const fromReadme = links.filter(({ file }) => file === 'README.md').map(({ target }) => target.split('#')[0]);
+    expect(DOCS.filter((doc) => !fromReadme.includes(doc))).toEqual([]);
+  });
+});
+
+/**
+ * The README's layout block as paths: each entry is what comes before two spaces on its line
+ * (several names may share a line, separated by commas), under the nearest folder entry less
+ * indented than itself.
+ */
+function layoutPaths(): string[] {
+  const block = /^## Layout\n[\s\S]*?```txt\n([\s\S]*?)```/m.exec(README)?.[1];
+  if (block === undefined) throw new Error('the README has no ```txt block under "## Layout"');
+  const parents: { indent: number; folder: string }[] = [];
+  return block.split('\n').filter((line) => line.trim() !== '').flatMap((line) => {
+    const indent = line.length - line.trimStart().length;
+    while (parents.length > 0 && parents[parents.length - 1].indent >= indent) parents.pop();
+    const prefix = parents.length > 0 ? parents[parents.length - 1].folder : '';
+    const names = line.trim().split(/\s{2,}/)[0].split(/,\s*/);
+    const paths = names.map((name) => prefix + name);
+    if (names.length === 1 && names[0].endsWith('/')) parents.push({ indent, folder: paths[0] });
+    return paths;
+  });
+}
+
+describe('the README layout', () => {
+  const paths = layoutPaths();
+  const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((file) => file !== '');
+
+  it('names only paths that exist (folders as folders)', () => {
+    expect(paths.length).toBeGreaterThan(20);
+    const wrong = paths.filter((entry) => {
+      const file = path.join(ROOT, entry);
+      return !existsSync(file) || statSync(file).isDirectory() !== entry.endsWith('/');
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  it('names every top-level folder and file git tracks (dotfiles aside)', () => {
+    const topLevel = [...new Set(tracked.map((file) => (file.includes('/') ? `${file.split('/')[0]}/` : file)))]
+      .filter((entry) => !/^\.[^/]*$/.test(entry));
+    const named = new Set(paths.map((entry) => (entry.includes('/') ? `${entry.split('/')[0]}/` : entry)));
+    expect(topLevel.filter((entry) => !named.has(entry))).toEqual([]);
+  });
+
+  it('names every module and folder of app/src, harness/, tools/ and scripts/', () => {
+    const children = (folder: string) => [...new Set(tracked.filter((file) => file.startsWith(folder))
+      .map((file) => file.slice(folder.length)).map((rest) => (rest.includes('/') ? `${rest.split('/')[0]}/` : rest)))]
+      .map((child) => folder + child);
+    const expected = ['app/src/', 'app/src/config/', 'app/src/statsd/', 'harness/', 'tools/', 'scripts/'].flatMap(children);
+    expect(expected.filter((entry) => !paths.includes(entry))).toEqual([]);
   });
 });

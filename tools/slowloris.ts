@@ -1,5 +1,5 @@
-// Scripted check (README "What happens when…"): how the app treats slow clients. Too slow for the
-// test suite (Node's header timeout is 60 s, checked every 30 s), so it is run by hand:
+// Scripted check (docs/faults.md, "What happens when…"): how the app treats slow clients. Too
+// slow for the test suite (Node's header timeout is 60 s, checked every 30 s), so it is run by hand:
 //   . scripts/env.sh && npm run build && node --require ts-node/register tools/slowloris.ts
 // Prints when each slow connection was closed and with what, and the StatsD lines sent meanwhile.
 import * as dgram from 'node:dgram';

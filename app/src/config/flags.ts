@@ -27,7 +27,7 @@ export const DEFAULTS = Object.freeze({
   statsdPrefix: '',
   dogstatsdTags: '',
   /** Lines batched into datagrams of up to 1432 bytes, sent at the end of each event-loop turn, each
-   * line byte-identical to Gunicorn's: the benchmark (README "Benchmarks") measured it the cheapest
+   * line byte-identical to Gunicorn's: the benchmark (docs/benchmarks.md) measured it the cheapest
    * and the one that loses fewest lines at saturation. `line` is Gunicorn's one datagram per line. */
   statsdPacking: 'buffer' as StatsdPacking,
   /** hot-shots' periodic flush in the `buffer` packing: only a backstop, lines leave at the end of the turn. */
