@@ -28,7 +28,7 @@ export interface ServerSpec {
 }
 
 /** Matches once the log holds `workers` "Booting worker" lines, as Gunicorn and the app print them. */
-export function bootedWorkers(workers: number): RegExp {
+export function bootedWorkersPattern(workers: number): RegExp {
   return new RegExp(`(Booting worker with pid: \\d+[\\s\\S]*){${workers}}`);
 }
 

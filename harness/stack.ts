@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freeTcpAndUdpPort, freeTcpPort, LOOPBACK } from './ports';
 import { start, waitForHttp, type Started } from './processes';
-import { bootedWorkers, startServer, type App } from './server';
+import { bootedWorkersPattern, startServer, type App } from './server';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const ETC = path.join(ROOT, 'etc');
@@ -179,7 +179,7 @@ export async function startApp(
     leadingArgs: [entry],
     args,
     workers,
-    ready: [/Listening at: /, bootedWorkers(workers)],
+    ready: [/Listening at: /, bootedWorkersPattern(workers)],
     spawn: { env: { ...process.env, ...options.env } },
   });
 }
@@ -195,7 +195,7 @@ export async function startGunicorn(
     command: requireTool('GUNICORN_BIN'),
     args: [...args, 'conformance.flask_app:app'],
     workers,
-    ready: [bootedWorkers(workers)],
+    ready: [bootedWorkersPattern(workers)],
     spawn: { cwd: ROOT, env: { ...process.env, ...options.env } },
   });
 }

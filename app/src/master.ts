@@ -15,7 +15,8 @@ import { createGunicornStatsd, type GunicornStatsd } from './statsd/gunicorn-sta
 import { describeWorkerExit, WORKER_BOOT_ERROR } from './worker-exit';
 import { createOutageLog, type OutageLog } from './statsd/outage-log';
 import {
-  afterExit, planWorkers, replacedOnReload, resizedTarget, silentWorkers, stopStep, workersGauge, type Heartbeat, type StopMode, type WorkerView,
+  afterExit, planWorkers, replacedOnReload, resizedTarget, silentWorkers, stopStep, workersGauge,
+  type Heartbeat, type StopMode, type WorkerView,
 } from './supervision';
 import {
   SERVING, SOCKET, SOCKETS_WANTED, STATSD_OUTAGE, messageType, type SocketMessage, type StatsdOutageMessage,
@@ -102,6 +103,11 @@ class Arbiter {
     return state;
   }
 
+  /** The records of the workers a decision names (decided on this map, so every one is there). */
+  private statesOf(pids: readonly number[]): WorkerState[] {
+    return pids.flatMap((pid) => this.workers.get(pid) ?? []);
+  }
+
   private retire(state: WorkerState): void {
     state.retiring = true;
     state.worker.process.kill('SIGTERM');
@@ -112,10 +118,7 @@ class Arbiter {
     if (this.stopping) return;
     const plan = planWorkers([...this.workers.values()], this.target);
     for (let i = 0; i < plan.spawn; i += 1) this.spawn();
-    for (const pid of plan.retire) {
-      const state = this.workers.get(pid);
-      if (state) this.retire(state);
-    }
+    for (const state of this.statesOf(plan.retire)) this.retire(state);
     const gauge = workersGauge(this.workers.size, this.target, this.lastGauge);
     if (gauge !== null) {
       this.lastGauge = gauge;
@@ -171,9 +174,7 @@ class Arbiter {
    * then "was sent SIGKILL!" when it is reaped).
    */
   private murder(timeoutMs: number): void {
-    for (const pid of silentWorkers([...this.workers.values()], performance.now(), timeoutMs)) {
-      const state = this.workers.get(pid);
-      if (!state) continue;
+    for (const state of this.statesOf(silentWorkers([...this.workers.values()], performance.now(), timeoutMs))) {
       state.timedOut = true;
       this.logger.critical(`WORKER TIMEOUT (pid:${state.pid})`);
       state.worker.process.kill('SIGKILL');
@@ -193,10 +194,7 @@ class Arbiter {
     this.logger.info('Hang up: Master');
     // Gunicorn reloads its configuration on HUP, so a TTIN/TTOU count does not survive it.
     this.target = this.config.workers;
-    for (const pid of replacedOnReload([...this.workers.values()])) {
-      const state = this.workers.get(pid);
-      if (state) state.replaced = true;
-    }
+    for (const state of this.statesOf(replacedOnReload([...this.workers.values()]))) state.replaced = true;
     this.manage();
   }
 
