@@ -1,8 +1,8 @@
 // One way to start a pre-fork HTTP server under test (the app, Gunicorn, a benchmark peer): on a
 // free loopback port given by --bind, awaited until its log says it is ready and / answers.
+import type { SpawnOptions } from 'node:child_process';
 import { freeTcpPort, LOOPBACK } from './ports';
 import { start, waitForHttp, type Started } from './processes';
-import type { SpawnOptions } from 'node:child_process';
 
 export interface App {
   readonly url: string;
