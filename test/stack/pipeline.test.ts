@@ -27,7 +27,7 @@ import {
   waitForRequests,
   type ExporterSnapshot,
 } from '../support/exporter';
-import { drive, waitUntil } from '../support/load';
+import { drive, loadUntilStopped, waitUntil } from '../support/load';
 import { renderDashboard } from '../../tools/dashboard-png/render';
 
 const run = promisify(execFile);
@@ -71,6 +71,25 @@ async function statusesInPrometheus(time?: number): Promise<Record<string, numbe
 }
 
 const sumOf = (record: Readonly<Record<string, number>>) => Object.values(record).reduce((a, b) => a + b, 0);
+
+/**
+ * Runs `body` under a light load of GET /, once Prometheus shows a request rate over the last 4 s.
+ * The dashboard's "now" panels divide 4 s rates, which need an increase between two 1 s scrapes
+ * inside the window: traffic that ended a few seconds earlier on a loaded machine leaves none.
+ */
+async function underLightLoad<T>(body: () => Promise<T>): Promise<T> {
+  const load = loadUntilStopped(app.url, ['/'], 2);
+  try {
+    await waitUntil(
+      'a request rate over the last 4 s',
+      () => scalar(`sum(rate(gunicorn_requests_total${SEL}[4s])) or vector(0)`),
+      (rate) => rate > 0,
+    );
+    return await body();
+  } finally {
+    await load.stop();
+  }
+}
 
 beforeAll(async () => {
   startedAt = Date.now() / 1000;
@@ -224,12 +243,12 @@ describe('app -> statsd_exporter -> Prometheus, with the committed config', () =
   });
 
   it('returns data for every query of every dashboard panel', async () => {
-    const results = await runDashboardQueries({
+    const results = await underLightLoad(() => runDashboardQueries({
       prometheusUrl: prometheus.url,
       range: { fromMs: startedAt * 1000, toMs: Date.now() },
       variables: { app: APP },
       scrapeInterval: `${INTERVAL_SECONDS}s`,
-    });
+    }));
     expect(results.length).toBeGreaterThan(20);
     expect(emptyTargets(results)).toEqual([]);
   });
@@ -237,7 +256,7 @@ describe('app -> statsd_exporter -> Prometheus, with the committed config', () =
   it('renders the dashboard picture from this run, no panel empty', async () => {
     const out = path.join(ROOT, '.artifacts', 'pipeline-dashboard.png');
     mkdirSync(path.dirname(out), { recursive: true });
-    const result = await renderDashboard({
+    const result = await underLightLoad(() => renderDashboard({
       prometheusUrl: prometheus.url,
       start: startedAt * 1000,
       end: Date.now(),
@@ -245,7 +264,7 @@ describe('app -> statsd_exporter -> Prometheus, with the committed config', () =
       variables: { app: APP },
       scrapeInterval: `${INTERVAL_SECONDS}s`,
       provenance: `test/stack/pipeline.test.ts: this test's own run (app="${APP}", 1 s scrapes), kept as a test artefact.`,
-    });
+    }));
     expect(result.emptyPanels).toEqual([]);
     expect(result.unsupportedPanels).toEqual([]);
     expect(statSync(out).size).toBeGreaterThan(10_000);
