@@ -105,7 +105,12 @@ export function rewritePrometheusConfig(options: PrometheusOptions & { listen: s
   const config = parse(readFileSync(configFile, 'utf8')) as {
     global?: Record<string, unknown>;
     rule_files?: string[];
-    scrape_configs?: { job_name: string; scrape_interval?: string; static_configs?: { targets: string[] }[] }[];
+    scrape_configs?: {
+      job_name: string;
+      scrape_interval?: string;
+      static_configs?: { targets: string[] }[];
+      dns_sd_configs?: { names: string[]; port: number }[];
+    }[];
   };
   const targets: Record<string, string> = { ...options.targets, 'localhost:9090': options.listen };
   if (options.interval) {
@@ -113,6 +118,12 @@ export function rewritePrometheusConfig(options: PrometheusOptions & { listen: s
   }
   const dropped: string[] = [];
   config.scrape_configs = (config.scrape_configs ?? []).filter((job) => {
+    // A job that finds compose services by DNS becomes static targets "service:port", as the rest.
+    if (job.dns_sd_configs) {
+      const found = job.dns_sd_configs.flatMap((sd) => sd.names.map((name) => `${name}:${sd.port}`));
+      job.static_configs = [...(job.static_configs ?? []), { targets: found }];
+      delete job.dns_sd_configs;
+    }
     const all = (job.static_configs ?? []).flatMap((group) => group.targets);
     if (!all.every((target) => target in targets)) {
       dropped.push(job.job_name);
