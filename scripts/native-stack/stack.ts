@@ -87,9 +87,10 @@ export interface Prometheus {
 }
 
 export interface PrometheusOptions {
-  /** Compose "service:port" targets to their loopback "127.0.0.1:port" stand-ins. Jobs whose
-   * targets are not all listed are dropped (e.g. the app's runtime metrics when no app runs). */
-  targets: Readonly<Record<string, string>>;
+  /** Compose "service:port" targets to their loopback "127.0.0.1:port" stand-ins (several for a
+   * service with several replicas). Jobs whose targets are not all listed are dropped (e.g. the
+   * app's runtime metrics when no app runs). */
+  targets: Readonly<Record<string, string | readonly string[]>>;
   /** Replaces the committed scrape and evaluation intervals so tests need not wait 15 s. */
   interval?: string;
   configFile?: string;
@@ -112,7 +113,7 @@ export function rewritePrometheusConfig(options: PrometheusOptions & { listen: s
       dns_sd_configs?: { names: string[]; port: number }[];
     }[];
   };
-  const targets: Record<string, string> = { ...options.targets, 'localhost:9090': options.listen };
+  const targets: Record<string, string | readonly string[]> = { ...options.targets, 'localhost:9090': options.listen };
   if (options.interval) {
     config.global = { ...config.global, scrape_interval: options.interval, evaluation_interval: options.interval };
   }
@@ -129,7 +130,7 @@ export function rewritePrometheusConfig(options: PrometheusOptions & { listen: s
       dropped.push(job.job_name);
       return false;
     }
-    for (const group of job.static_configs ?? []) group.targets = group.targets.map((target) => targets[target]);
+    for (const group of job.static_configs ?? []) group.targets = group.targets.flatMap((target) => targets[target]);
     if (options.interval) delete job.scrape_interval;
     return true;
   });
