@@ -3,7 +3,7 @@
 // (app/Dockerfile; the base images by scripts/base-images). Grafana is not run: no image of it can
 // be pulled here and it is not built; proxy, app, statsd-exporter and prometheus are named on `up`.
 // The host talks to the stack only through the ports the file publishes on 127.0.0.1.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -23,7 +23,8 @@ import {
 } from '../support/docker';
 import { delta, exporterSnapshot, settledSnapshot, statusRecord, waitForRequests } from '../support/exporter';
 import { drive, get, loadUntilStopped, waitUntil } from '../support/load';
-import { connectionOwners } from '../support/procfs';
+import { workersPanelQueries } from '../support/instances';
+import { childrenOf, connectionOwners } from '../support/procfs';
 
 const PROJECT = 'gunicorn-stack-compose-test';
 const SERVICES = ['proxy', 'app', 'statsd-exporter', 'prometheus'] as const;
@@ -93,21 +94,6 @@ async function appLog(): Promise<string> {
   return compose.must(['logs', '--no-color', '--no-log-prefix', 'app']);
 }
 const countMatches = (text: string, pattern: RegExp) => text.split('\n').filter((line) => pattern.test(line)).length;
-
-/** The processes whose parent is `pid`: the app master's workers. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 beforeAll(async () => {
   engine = await acquireEngine();
@@ -332,16 +318,6 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
   }, 400_000);
 });
 
-/** The app's workers panel queries, as the committed dashboard has them, for APP. */
-function workersPanelQueries(): { total: string; perInstance: string } {
-  const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'etc', 'dashboards', 'gunicorn.json'), 'utf8')) as {
-    panels: { title: string; targets?: { expr: string }[] }[];
-  };
-  const exprs = (dashboard.panels.find((panel) => panel.title === 'Workers')?.targets ?? []).map((target) => target.expr.replaceAll('$app', APP));
-  expect(exprs.length).toBe(2);
-  return { total: exprs[0], perInstance: exprs[1] };
-}
-
 async function promByInstance(expr: string): Promise<Record<string, number>> {
   return Object.fromEntries((await queryInstant(PROMETHEUS_URL, expr)).map((row) => [row.metric.instance, row.value]));
 }
@@ -371,7 +347,7 @@ async function checkThreeReplicas(hostnames: readonly string[]): Promise<void> {
     5 * SCRAPE_MS,
     1_000,
   );
-  const panel = workersPanelQueries();
+  const panel = workersPanelQueries(APP);
   const workers = await waitUntil(
     'a workers gauge of every replica scraped',
     () => promByInstance(panel.perInstance),

@@ -5,13 +5,13 @@
 // GUNICORN_CMD_ARGS), and the round-robin proxy the compose file publishes. Then the maintainers'
 // topology: an exporter beside each instance, all three scraped by one Prometheus with the
 // committed prometheus.yml (its DNS discovery replaced by the three addresses DNS would give).
-import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryInstant } from '../../scripts/native-stack/prometheus-api';
 import { start, stopAll, waitForHttp, type Started } from '../../scripts/native-stack/processes';
 import { ETC, requireTool, ROOT, startPrometheus, type Prometheus } from '../../scripts/native-stack/stack';
-import { byInstance, exporterSamples, seriesOf } from '../support/instances';
+import { byInstance, exporterSamples, seriesOf, workersPanelQueries } from '../support/instances';
+import { childrenOf } from '../support/procfs';
 import { statusRecord } from '../support/exporter';
 import { drive, waitUntil, type Tally } from '../support/load';
 import { createSegment, setHosts, type Host, type Segment } from '../support/netns';
@@ -26,21 +26,6 @@ const statusRecordOf = (sent: Tally) => statusRecord(sent.byStatus);
 
 let segment: Segment;
 const hosts = {} as Record<Name, Host>;
-
-/** The master's workers: its child processes. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 function startExporter(host: Host, udpListen: string): Started {
   const [command, args] = host.command(requireTool('STATSD_EXPORTER_BIN'), [
@@ -245,16 +230,7 @@ describe('three instances, an exporter beside each (the maintainers\' topology),
   const exporters = {} as Record<Name, Started>;
   let prometheus: Prometheus;
 
-  /** The workers panel's queries, as the committed dashboard has them, for this app. */
-  const workersPanel = (() => {
-    const dashboard = JSON.parse(readFileSync(path.join(ETC, 'dashboards', 'gunicorn.json'), 'utf8')) as {
-      panels: { title: string; targets?: { expr: string }[]; panels?: unknown[] }[];
-    };
-    const panel = dashboard.panels.find((candidate) => candidate.title === 'Workers');
-    const exprs = (panel?.targets ?? []).map((target) => target.expr.replaceAll('$app', APP));
-    expect(exprs).toEqual([`sum by (app) (gunicorn_workers{app=~"${APP}"})`, `sum by (app, instance) (gunicorn_workers{app=~"${APP}"})`]);
-    return { total: exprs[0], perInstance: exprs[1] };
-  });
+  const workersPanel = () => workersPanelQueries(APP);
 
   const promByInstance = async (expr: string) =>
     Object.fromEntries((await queryInstant(prometheus.url, expr)).map((row) => [row.metric.instance, row.value]));

@@ -1,6 +1,9 @@
 // Per-instance views of what an exporter or Prometheus holds: series told apart by their instance
 // label (an app's --dogstatsd-tags instance:<host>).
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseExposition, type Sample } from '../../scripts/native-stack/prometheus-api';
+import { ETC } from '../../scripts/native-stack/stack';
 
 export async function exporterSamples(exporterUrl: string): Promise<Sample[]> {
   const response = await fetch(`${exporterUrl}/metrics`);
@@ -29,4 +32,14 @@ export function seriesOf(samples: readonly Sample[], instance: string): string[]
       return `${name}{${text}} ${sample.value}`;
     })
     .sort();
+}
+
+/** The dashboard's Workers panel queries for `app`: the total, then the per-instance breakdown. */
+export function workersPanelQueries(app: string): { total: string; perInstance: string } {
+  const dashboard = JSON.parse(readFileSync(path.join(ETC, 'dashboards', 'gunicorn.json'), 'utf8')) as {
+    panels: { title: string; targets?: { expr: string }[] }[];
+  };
+  const exprs = (dashboard.panels.find((panel) => panel.title === 'Workers')?.targets ?? []).map((target) => target.expr.replaceAll('$app', app));
+  if (exprs.length !== 2) throw new Error(`the Workers panel has ${exprs.length} queries, not a total and a per-instance one`);
+  return { total: exprs[0], perInstance: exprs[1] };
 }
