@@ -1,0 +1,83 @@
+// The compose file's proxy (proxy/tcp-round-robin.mts), run as compose runs it (node's type
+// stripping) in front of the real app: bad flags named, bytes forwarded unchanged, a drain on
+// SIGTERM. Its round robin over several replicas is tested with three hosts in
+// test/stack/several-instances.test.ts.
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
+import { start, stopAll, type Started } from '../../scripts/native-stack/processes';
+import { ROOT, startApp, type App } from '../../scripts/native-stack/stack';
+import { get, waitUntil } from '../support/load';
+import { childrenOf, connectionOwners } from '../support/procfs';
+
+const PROXY = path.join(ROOT, 'proxy', 'tcp-round-robin.mts');
+
+function runProxy(args: readonly string[]) {
+  return spawnSync(process.execPath, [PROXY, ...args], { encoding: 'utf8', timeout: 10_000 });
+}
+
+/** The raw bytes a server answers to `request` on one connection, until it closes. */
+function exchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, LOOPBACK, () => socket.write(request));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('the proxy refuses bad flags, naming the flag and the value', () => {
+  it.each([
+    [['--listen=0.0.0.0:99999', '--upstream=app:8000'], 'proxy: --listen: "0.0.0.0:99999" is not HOST:PORT (a port 1-65535)'],
+    [['--listen=0.0.0.0:8000', '--upstream=app'], 'proxy: --upstream: "app" is not HOST:PORT (a port 1-65535)'],
+    [['--listen=0.0.0.0:8000'], 'proxy: --upstream: "" is not HOST:PORT (a port 1-65535)'],
+    [['--listen=0.0.0.0:8000', '--upstream=app:8000', '--grace-seconds=soon'], 'proxy: --grace-seconds: "soon" is not a whole number of seconds'],
+    [['--listen=0.0.0.0:8000', '--upstream=app:8000', '--backend=x'], 'proxy: unknown option "--backend=x" (options: --listen, --upstream, --grace-seconds)'],
+    [['--listen'], 'proxy: --listen: needs a value'],
+  ])('%j', (args, message) => {
+    const result = runProxy(args);
+    expect(result.stderr.trim()).toBe(message);
+    expect(result.status).toBe(2);
+  });
+});
+
+describe('the proxy in front of the real app', () => {
+  let app: App;
+  let proxy: Started;
+  let port: number;
+
+  beforeAll(async () => {
+    app = await startApp(['--demo-delay-scale', '0.25']);
+    port = await freeTcpPort();
+    proxy = start('proxy', process.execPath, [PROXY, `--listen=${LOOPBACK}:${port}`, `--upstream=localhost:${app.port}`, '--grace-seconds=10']);
+    await proxy.waitForOutput(/proxy: listening on /);
+  });
+
+  afterAll(async () => {
+    await stopAll(5_000);
+  });
+
+  it('forwards bytes unchanged: a malformed request gets the answer the app gives it directly', async () => {
+    const request = 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n';
+    const direct = await exchange(app.port, request);
+    const proxied = await exchange(port, request);
+    expect(direct).toMatch(/^HTTP\/1\.1 400 /);
+    expect(proxied.split('\r\n')[0]).toBe(direct.split('\r\n')[0]);
+  });
+
+  it('on SIGTERM, stops accepting, lets an in-flight request finish, then exits 0', async () => {
+    const workers = childrenOf(app.process.pid);
+    const inFlight = get(`http://${LOOPBACK}:${port}`, '/io_task');
+    // In flight for sure: a worker holds the proxy's connection (the app answers after 0.5 s).
+    await waitUntil('a worker to hold the proxied connection', async () => connectionOwners(app.port, workers).size, (n) => n === 1, 5_000, 10);
+    proxy.signal('SIGTERM');
+    await proxy.waitForOutput(/proxy: SIGTERM, waiting up to 10 s for 1 open connection/);
+    const refused = await get(`http://${LOOPBACK}:${port}`, '/');
+    expect(refused.error).toBe('ECONNREFUSED');
+    expect((await inFlight).status).toBe(200);
+    expect(await proxy.exited).toBe(0);
+  });
+});
