@@ -5,6 +5,8 @@
 // GUNICORN_CMD_ARGS), and the round-robin proxy the compose file publishes. Then the maintainers'
 // topology: an exporter beside each instance, all three scraped by one Prometheus with the
 // committed prometheus.yml (its DNS discovery replaced by the three addresses DNS would give).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryInstant } from '../../scripts/native-stack/prometheus-api';
@@ -331,5 +333,17 @@ describe('three instances, an exporter beside each (the maintainers\' topology),
       200,
     );
     expect(workers).toEqual({ h1: 3, h2: 2, h3: 2 });
+  });
+});
+
+describe('the hosts of this run', () => {
+  it('are removed with every link once the run is done', async () => {
+    await stopAll(5_000);
+    segment.destroy();
+    const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+    const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+    expect(namespaces.split('\n').filter((line) => line.startsWith(`gs${process.pid}-`))).toEqual([]);
+    expect(links.split('\n').filter((line) => new RegExp(`^\\d+: v${process.pid}\\w*[@:]`).test(line))).toEqual([]);
+    expect(existsSync(`/etc/netns/gs${process.pid}-hub`)).toBe(false);
   });
 });

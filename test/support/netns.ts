@@ -41,11 +41,12 @@ function removeLeftovers(): void {
   const namespaces = ip(['netns', 'list']).split('\n').map((line) => line.split(' ')[0]).filter(Boolean);
   for (const name of namespaces) {
     const match = new RegExp(`^${PREFIX}(\\d+)-`).exec(name);
-    if (match && !alive(Number(match[1]))) removeNamespace(name);
+    // Our own pid too: this process has made none yet, so they are a dead process's of that pid.
+    if (match && (Number(match[1]) === process.pid || !alive(Number(match[1])))) removeNamespace(name);
   }
   for (const line of ip(['-o', 'link', 'show']).split('\n')) {
     const match = /^\d+: (v(\d+)r)@/.exec(line);
-    if (match && !alive(Number(match[2]))) tryIp(['link', 'del', match[1]]);
+    if (match && (Number(match[2]) === process.pid || !alive(Number(match[2])))) tryIp(['link', 'del', match[1]]);
   }
 }
 
@@ -86,6 +87,7 @@ function writeHosts(namespace: string, hosts: Readonly<Record<string, readonly s
   writeFileSync(`/etc/netns/${namespace}/hosts`, `${lines.join('\n')}\n`);
 }
 
+/** One segment per process (its names derive from the pid). */
 export function createSegment(): Segment {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new Error('network namespaces need root (ip netns add): run the tests as root');
@@ -94,7 +96,7 @@ export function createSegment(): Segment {
   // pid_max is 32768 here: 15 bits of pid give a /24 of 10.128.0.0/9 no other run can have.
   const pid = process.pid % 32768;
   const subnet = `10.${128 + (pid >> 8)}.${pid & 255}`;
-  if (ip(['-4', 'route', 'show']).includes(`${subnet}.`)) throw new Error(`subnet ${subnet}.0/24 is already routed on this machine`);
+  if (ip(['-4', 'route', 'show']).split('\n').some((route) => route.startsWith(`${subnet}.`))) throw new Error(`subnet ${subnet}.0/24 is already routed on this machine`);
 
   const made: string[] = [];
   const hubName = `${OWN}-hub`;
