@@ -1,7 +1,7 @@
 // A TCP proxy for `docker compose up --scale app=N`: one stable host port in front of every
 // replica of a service. Each new client connection goes to the next address the service name
-// resolves to (Docker's DNS answers with one A record per running replica), so replicas that come
-// and go are picked up without a restart. It forwards bytes only, so the app sees exactly the
+// resolves to (Docker's DNS answers with one A record per running replica; looked up again at most
+// once a second), so replicas that come and go are picked up without a restart. It forwards bytes only, so the app sees exactly the
 // requests the client sent (malformed ones included) and counts them as it would without it.
 //
 // Run by Node's type stripping (no build step), hence erasable TypeScript only:
@@ -55,16 +55,26 @@ async function upstreamAddresses(host: string): Promise<string[]> {
   return [...new Set(found.map((entry) => entry.address))].sort();
 }
 
+/** How long one look-up of the upstream serves new connections: replicas that start are used within
+ *  this time; one that stops is skipped at once (its connect fails and the next address is tried). */
+const RESOLVE_EVERY_MS = 1000;
+
 export function startProxy(options: ProxyOptions, log: (line: string) => void = (line) => console.error(line)) {
   let next = 0;
   const open = new Set<Socket>();
+  let resolved: { addresses: Promise<string[]>; atMs: number } | null = null;
 
   /** Tries each address once, starting at the next in rotation; null when none accepts. */
   async function connectUpstream(): Promise<Socket | null> {
+    if (!resolved || Date.now() - resolved.atMs >= RESOLVE_EVERY_MS) {
+      resolved = { addresses: upstreamAddresses(options.upstreamHost), atMs: Date.now() };
+    }
+    const current = resolved;
     let addresses: string[];
     try {
-      addresses = await upstreamAddresses(options.upstreamHost);
+      addresses = await current.addresses;
     } catch (error) {
+      if (resolved === current) resolved = null; // try again on the next connection
       log(`proxy: cannot resolve ${options.upstreamHost}: ${(error as Error).message}`);
       return null;
     }
@@ -78,6 +88,7 @@ export function startProxy(options: ProxyOptions, log: (line: string) => void = 
       });
       if (socket) return socket;
     }
+    if (resolved === current) resolved = null; // perhaps the replicas have moved: look up again
     log(`proxy: no address of ${options.upstreamHost}:${options.upstreamPort} accepts connections (${addresses.join(', ') || 'none'})`);
     return null;
   }
