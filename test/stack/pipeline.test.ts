@@ -27,7 +27,7 @@ import {
   waitForRequests,
   type ExporterSnapshot,
 } from '../support/exporter';
-import { drive, waitUntil } from '../support/load';
+import { drive, loadUntilStopped, waitUntil } from '../support/load';
 import { renderDashboard } from '../../scripts/dashboard-png/render';
 
 const run = promisify(execFile);
@@ -237,15 +237,36 @@ describe('app -> statsd_exporter -> Prometheus, with the committed config', () =
   it('renders the dashboard picture from this run, no panel empty', async () => {
     const out = path.join(ROOT, '.artifacts', 'pipeline-dashboard.png');
     mkdirSync(path.dirname(out), { recursive: true });
-    const result = await renderDashboard({
-      prometheusUrl: prometheus.url,
-      start: startedAt * 1000,
-      end: Date.now(),
-      out,
-      variables: { app: APP },
-      scrapeInterval: `${INTERVAL_SECONDS}s`,
-      provenance: `test/stack/pipeline.test.ts: this test's own run (app="${APP}", 1 s scrapes), kept as a test artefact.`,
-    });
+    // The "now" panels read 4 s rates at the picture's end, which the last burst may have left
+    // behind on a loaded machine: a light load runs until every query has data (bounded), and
+    // while the picture is drawn.
+    const load = loadUntilStopped(app.url, ['/'], 2);
+    let result: Awaited<ReturnType<typeof renderDashboard>>;
+    try {
+      await waitUntil(
+        'every dashboard query to have data under the light load',
+        async () => emptyTargets(await runDashboardQueries({
+          prometheusUrl: prometheus.url,
+          range: { fromMs: startedAt * 1000, toMs: Date.now() },
+          variables: { app: APP },
+          scrapeInterval: `${INTERVAL_SECONDS}s`,
+        })),
+        (empty) => empty.length === 0,
+        15_000,
+        500,
+      );
+      result = await renderDashboard({
+        prometheusUrl: prometheus.url,
+        start: startedAt * 1000,
+        end: Date.now(),
+        out,
+        variables: { app: APP },
+        scrapeInterval: `${INTERVAL_SECONDS}s`,
+        provenance: `test/stack/pipeline.test.ts: this test's own run (app="${APP}", 1 s scrapes), kept as a test artefact.`,
+      });
+    } finally {
+      expect((await load.stop()).failures).toEqual([]);
+    }
     expect(result.emptyPanels).toEqual([]);
     expect(result.unsupportedPanels).toEqual([]);
     expect(statSync(out).size).toBeGreaterThan(10_000);
