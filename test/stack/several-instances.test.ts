@@ -46,13 +46,13 @@ interface Instance {
 }
 
 /** The app on a host, tagging its lines instance:<name>, as compose does with its hostname. */
-async function startInstance(name: Name, statsdHost: string, tagged = true): Promise<Instance> {
+async function startInstance(name: Name, statsdHost: string, tag: string | null = name): Promise<Instance> {
   const host = hosts[name];
   const [command, args] = host.command(process.execPath, [
     ENTRY, '--bind', '0.0.0.0:8000', '--workers', '2', '--statsd-host', statsdHost, '--statsd-prefix', APP,
     '--metrics-bind', '0.0.0.0:9464', '--demo-delay-scale', '0.01',
   ]);
-  const started = start(`app ${name}`, command, args, { env: { ...process.env, GUNICORN_CMD_ARGS: tagged ? `--dogstatsd-tags instance:${name}` : '' } });
+  const started = start(`app ${name}`, command, args, { env: { ...process.env, GUNICORN_CMD_ARGS: tag === null ? '' : `--dogstatsd-tags instance:${tag}` } });
   await started.waitForOutput(/(Booting worker with pid: \d+[\s\S]*){2}/);
   // The metrics listener, not :8000: a probe there would be counted.
   await waitForHttp(`http://${host.address}:9464/metrics`);
@@ -109,7 +109,7 @@ describe('three untagged instances, one shared exporter: what breaks', () => {
     const exporterUrl = `http://${segment.hub.address}:9102`;
     await waitForHttp(`${exporterUrl}/-/ready`);
     const instances = {} as Record<Name, Instance>;
-    for (const name of NAMES) instances[name] = await startInstance(name, `${segment.hub.address}:9125`, false);
+    for (const name of NAMES) instances[name] = await startInstance(name, `${segment.hub.address}:9125`, null);
     await sendDirect(instances);
     await waitUntil(
       'every request counted',
@@ -224,6 +224,20 @@ describe('three instances, one shared exporter: each instance tags its series wi
     // Its gauge came back with the restart (sent at start-up); the counters went on from the
     // exporter's values, since the exporter, not the instance, holds them.
     expect(byInstance(after, 'gunicorn_workers', APP)).toEqual({ h1: 2, h2: 3, h3: 2 });
+  });
+
+  it('an instance replaced under a new name (a recreated container): its old series stay exported', async () => {
+    await kill(instances.h3);
+    instances.h3 = await startInstance('h3', `${segment.hub.address}:9125`, 'h3-new');
+    const workers = await waitUntil(
+      "the new instance's gauge",
+      async () => byInstance(await exporterSamples(exporterUrl), 'gunicorn_workers', APP),
+      (found) => found['h3-new'] === 2,
+      10_000,
+      100,
+    );
+    // The exporter cannot know h3 is gone: summed, the workers are 2 too many until it restarts.
+    expect(workers).toEqual({ h1: 2, h2: 3, h3: 2, 'h3-new': 2 });
   });
 });
 
