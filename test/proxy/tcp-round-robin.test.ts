@@ -10,7 +10,7 @@ import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
 import { start, stopAll, type Started } from '../../scripts/native-stack/processes';
 import { ROOT, startApp, type App } from '../../scripts/native-stack/stack';
 import { get, waitUntil } from '../support/load';
-import { childrenOf, connectionOwners } from '../support/procfs';
+import { connectionOwners } from '../support/procfs';
 
 const PROXY = path.join(ROOT, 'proxy', 'tcp-round-robin.mts');
 
@@ -69,10 +69,11 @@ describe('the proxy in front of the real app', () => {
   });
 
   it('on SIGTERM, stops accepting, lets an in-flight request finish, then exits 0', async () => {
-    const workers = childrenOf(app.process.pid);
-    const inFlight = get(`http://${LOOPBACK}:${port}`, '/io_task');
-    // In flight for sure: a worker holds the proxy's connection (the app answers after 0.5 s).
-    await waitUntil('a worker to hold the proxied connection', async () => connectionOwners(app.port, workers).size, (n) => n === 1, 5_000, 10);
+    let clientPort = -1;
+    const inFlight = get(`http://${LOOPBACK}:${port}`, '/io_task', { onConnect: (localPort) => (clientPort = localPort) });
+    // Open for sure: the proxy has accepted this very connection (its handler runs in the same
+    // event-loop turn as the accept, before any signal is handled). The app answers after 0.5 s.
+    await waitUntil('the proxy to hold the connection', async () => connectionOwners(port, [proxy.pid]).has(clientPort), (held) => held, 5_000, 10);
     proxy.signal('SIGTERM');
     await proxy.waitForOutput(/proxy: SIGTERM, waiting up to 10 s for 1 open connection/);
     const refused = await get(`http://${LOOPBACK}:${port}`, '/');

@@ -390,6 +390,10 @@ async function checkThreeReplicas(hostnames: readonly string[]): Promise<void> {
 
 describe('docker compose up --scale app=3: three replicas behind the one host port', () => {
   it("each replica tags its series with its hostname; Prometheus finds all three and counts exactly; 3×2 workers on the dashboard's queries", async () => {
+    // From scratch: the earlier cases recreated the app (a new hostname), and a restarted
+    // Prometheus still answers with the old instance's last samples for its 5 min lookback (it
+    // writes no staleness markers on shutdown), so its workers would be summed in.
+    await compose.must(['down', '--volumes'], 120_000);
     await compose.must(['up', '--detach', '--scale', 'app=3', ...SERVICES], 300_000);
     const ids = (await compose.must(['ps', '--quiet', 'app'])).trim().split('\n');
     expect(ids.length).toBe(3);
