@@ -162,8 +162,10 @@ function main(): void {
     process.exit(1);
   });
   process.once('SIGTERM', () => {
+    // Logged once the listener is closed: from then on a new connection is refused.
+    const drained = proxy.drain();
     console.error(`proxy: SIGTERM, waiting up to ${options.graceSeconds} s for ${proxy.openConnections()} open connection(s)`);
-    void proxy.drain().then(() => process.exit(0));
+    void drained.then(() => process.exit(0));
   });
 }
 

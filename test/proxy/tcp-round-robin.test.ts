@@ -3,30 +3,18 @@
 // SIGTERM. Its round robin over several replicas is tested with three hosts in
 // test/stack/several-instances.test.ts.
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeTcpPort, LOOPBACK } from '../../scripts/native-stack/ports';
 import { start, stopAll, type Started } from '../../scripts/native-stack/processes';
 import { ROOT, startApp, type App } from '../../scripts/native-stack/stack';
-import { get, waitUntil } from '../support/load';
+import { get, rawExchange, waitUntil } from '../support/load';
 import { connectionOwners } from '../support/procfs';
 
 const PROXY = path.join(ROOT, 'proxy', 'tcp-round-robin.mts');
 
 function runProxy(args: readonly string[]) {
   return spawnSync(process.execPath, [PROXY, ...args], { encoding: 'utf8', timeout: 10_000 });
-}
-
-/** The raw bytes a server answers to `request` on one connection, until it closes. */
-function exchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, LOOPBACK, () => socket.write(request));
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
 }
 
 describe('the proxy refuses bad flags, naming the flag and the value', () => {
@@ -62,8 +50,8 @@ describe('the proxy in front of the real app', () => {
 
   it('forwards bytes unchanged: a malformed request gets the answer the app gives it directly', async () => {
     const request = 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n';
-    const direct = await exchange(app.port, request);
-    const proxied = await exchange(port, request);
+    const direct = await rawExchange(app.port, request);
+    const proxied = await rawExchange(port, request);
     expect(direct).toMatch(/^HTTP\/1\.1 400 /);
     expect(proxied.split('\r\n')[0]).toBe(direct.split('\r\n')[0]);
   });
