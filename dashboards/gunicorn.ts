@@ -250,9 +250,12 @@ const workersAndLog: (Panel | RowPanel)[] = [
   }),
   timeSeriesPanel({
     id: 18, title: 'Workers', gridPos: { h: 7, w: 8, x: 4, y: 30 }, unit: 'none', decimals: 0,
-    description: 'gunicorn.workers per app: changes on TTIN/TTOU, and when a dead worker is not replaced at once.',
+    description: 'gunicorn.workers per app in total and per instance (the instance label: each instance\'s own --dogstatsd-tags instance:<host>, or the address of the exporter beside it): changes on TTIN/TTOU, and when a dead worker is not replaced at once.',
     lineInterpolation: LineInterpolation.StepAfter, fillOpacity: 8,
-    queries: [{ expr: `sum by (app) (gunicorn_workers{${APP}})`, legend: '{{app}}' }],
+    queries: [
+      { expr: `sum by (app) (gunicorn_workers{${APP}})`, legend: 'total {{app}}' },
+      { expr: `sum by (app, instance) (gunicorn_workers{${APP}})`, legend: '{{instance}}' },
+    ],
   }),
   timeSeriesPanel({
     id: 19, title: 'Server log events per second by level', gridPos: { h: 7, w: 8, x: 12, y: 30 }, unit: 'cps',

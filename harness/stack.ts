@@ -88,9 +88,10 @@ export interface Prometheus {
 }
 
 export interface PrometheusOptions {
-  /** Compose "service:port" targets to their loopback "127.0.0.1:port" stand-ins. Jobs whose
-   * targets are not all listed are dropped (e.g. the app's runtime metrics when no app runs). */
-  targets: Readonly<Record<string, string>>;
+  /** Compose "service:port" targets to their loopback "127.0.0.1:port" stand-ins (several for a
+   * service with several replicas). Jobs whose targets are not all listed are dropped (e.g. the
+   * app's runtime metrics when no app runs). */
+  targets: Readonly<Record<string, string | readonly string[]>>;
   /** Replaces the committed scrape and evaluation intervals so tests need not wait 15 s. */
   interval?: string;
   configFile?: string;
@@ -106,20 +107,31 @@ export function rewritePrometheusConfig(options: PrometheusOptions & { listen: s
   const config = parse(readFileSync(configFile, 'utf8')) as {
     global?: Record<string, unknown>;
     rule_files?: string[];
-    scrape_configs?: { job_name: string; scrape_interval?: string; static_configs?: { targets: string[] }[] }[];
+    scrape_configs?: {
+      job_name: string;
+      scrape_interval?: string;
+      static_configs?: { targets: string[] }[];
+      dns_sd_configs?: { names: string[]; port: number }[];
+    }[];
   };
-  const targets: Record<string, string> = { ...options.targets, 'localhost:9090': options.listen };
+  const targets: Record<string, string | readonly string[]> = { ...options.targets, 'localhost:9090': options.listen };
   if (options.interval) {
     config.global = { ...config.global, scrape_interval: options.interval, evaluation_interval: options.interval };
   }
   const dropped: string[] = [];
   config.scrape_configs = (config.scrape_configs ?? []).filter((job) => {
+    // A job that finds compose services by DNS becomes static targets "service:port", as the rest.
+    if (job.dns_sd_configs) {
+      const found = job.dns_sd_configs.flatMap((sd) => sd.names.map((name) => `${name}:${sd.port}`));
+      job.static_configs = [...(job.static_configs ?? []), { targets: found }];
+      delete job.dns_sd_configs;
+    }
     const all = (job.static_configs ?? []).flatMap((group) => group.targets);
     if (!all.every((target) => target in targets)) {
       dropped.push(job.job_name);
       return false;
     }
-    for (const group of job.static_configs ?? []) group.targets = group.targets.map((target) => targets[target]);
+    for (const group of job.static_configs ?? []) group.targets = group.targets.flatMap((target) => targets[target]);
     if (options.interval) delete job.scrape_interval;
     return true;
   });

@@ -1,9 +1,9 @@
 // The stack as shipped: the committed docker-compose.yaml, unmodified, run by a real Docker Engine
 // (the project's own daemon, scripts/docker-engine) with `docker compose`, on images built here
 // (app/Dockerfile; the base images by scripts/base-images). Grafana is not run: no image of it can
-// be pulled here and it is not built; app, statsd-exporter and prometheus are named on `up`.
+// be pulled here and it is not built; proxy, app, statsd-exporter and prometheus are named on `up`.
 // The host talks to the stack only through the ports the file publishes on 127.0.0.1.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -23,10 +23,11 @@ import {
 } from '../support/docker';
 import { delta, exporterSnapshot, settledSnapshot, statusRecord, waitForRequests } from '../support/exporter';
 import { drive, get, loadUntilStopped, waitUntil } from '../support/load';
-import { connectionOwners } from '../support/procfs';
+import { workersPanelQueries } from '../support/instances';
+import { childrenOf, connectionOwners } from '../support/procfs';
 
 const PROJECT = 'gunicorn-stack-compose-test';
-const SERVICES = ['app', 'statsd-exporter', 'prometheus'] as const;
+const SERVICES = ['proxy', 'app', 'statsd-exporter', 'prometheus'] as const;
 const APP_URL = 'http://127.0.0.1:8000';
 const EXPORTER_URL = 'http://127.0.0.1:9102';
 const PROMETHEUS_URL = 'http://127.0.0.1:9090';
@@ -93,21 +94,6 @@ async function appLog(): Promise<string> {
   return compose.must(['logs', '--no-color', '--no-log-prefix', 'app']);
 }
 const countMatches = (text: string, pattern: RegExp) => text.split('\n').filter((line) => pattern.test(line)).length;
-
-/** The processes whose parent is `pid`: the app master's workers. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 beforeAll(async () => {
   engine = await acquireEngine();
@@ -330,6 +316,140 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     expect(await promScalar(`sum(count_over_time(gunicorn_requests_total${SEL}[1h]))`, at)).toBe(earlier);
     expect(await promScalar(`max_over_time(sum(gunicorn_requests_total${SEL})[1h:])`, at)).toBe(total);
   }, 400_000);
+});
+
+async function promByInstance(expr: string): Promise<Record<string, number>> {
+  return Object.fromEntries((await queryInstant(PROMETHEUS_URL, expr)).map((row) => [row.metric.instance, row.value]));
+}
+
+/** The app replicas `ids`: each one's hostname (its instance label), in that order, once all are healthy. */
+async function healthyReplicaHostnames(ids: readonly string[]): Promise<string[]> {
+  const replicas = await waitUntil(
+    `${ids.length} app replicas to be healthy`,
+    () => Promise.all(ids.map((id) => inspectContainer(id))),
+    (found) => found.every((replica) => replica.State.Health?.Status === 'healthy'),
+    120_000,
+    500,
+  );
+  return replicas.map((replica) => replica.Config.Hostname);
+}
+
+/**
+ * Through the proxy, 60 requests on 60 connections (20 for each replica in the proxy's rotation):
+ * Prometheus, having found every replica, must count exactly that many, by replica, and the
+ * dashboard's workers panel must show 2 per replica and 6 in all.
+ */
+async function checkThreeReplicas(hostnames: readonly string[]): Promise<void> {
+  await waitUntil(
+    "Prometheus to find the three replicas' runtime metrics by DNS",
+    () => queryInstant(PROMETHEUS_URL, 'up{job="app"}'),
+    (rows) => rows.length === 3 && rows.every((row) => row.value === 1),
+    5 * SCRAPE_MS,
+    1_000,
+  );
+  const panel = workersPanelQueries(APP);
+  const workers = await waitUntil(
+    'a workers gauge of every replica scraped',
+    () => promByInstance(panel.perInstance),
+    (found) => Object.keys(found).length === 3,
+    4 * SCRAPE_MS,
+    1_000,
+  );
+  expect(workers).toEqual(Object.fromEntries(hostnames.map((hostname) => [hostname, 2])));
+  expect((await queryInstant(PROMETHEUS_URL, panel.total)).map((row) => row.value)).toEqual([6]);
+
+  const requestsBy = `sum by (instance) (gunicorn_requests_total${SEL})`;
+  // Settled: two scrapes in a row with the same counts, so nothing sent earlier is still arriving.
+  let before = await promByInstance(requestsBy);
+  await waitUntil(
+    'the request counts to settle',
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, SCRAPE_MS));
+      const now = await promByInstance(requestsBy);
+      const same = JSON.stringify(now) === JSON.stringify(before);
+      before = now;
+      return same;
+    },
+    (same) => same,
+    5 * SCRAPE_MS,
+    0,
+  );
+  const sent = await drive(APP_URL, { '/': 45, '/no-such-page': 15 }, 6);
+  expect(statusRecord(sent.byStatus)).toEqual({ '200': 45, '404': 15 });
+  const after = await waitUntil(
+    'Prometheus to scrape the 60 requests',
+    () => promByInstance(requestsBy),
+    (found) => hostnames.reduce((total, hostname) => total + (found[hostname] ?? 0) - (before[hostname] ?? 0), 0) === 60,
+    3 * SCRAPE_MS,
+    500,
+  );
+  expect(Object.fromEntries(hostnames.map((hostname) => [hostname, after[hostname] - (before[hostname] ?? 0)]))).toEqual(
+    Object.fromEntries(hostnames.map((hostname) => [hostname, 20])),
+  );
+}
+
+describe('docker compose up --scale app=3: three replicas behind the one host port', () => {
+  it("each replica tags its series with its hostname; Prometheus finds all three and counts exactly; 3×2 workers on the dashboard's queries", async () => {
+    // From scratch: the earlier cases recreated the app (a new hostname), and a restarted
+    // Prometheus still answers with the old instance's last samples for its 5 min lookback (it
+    // writes no staleness markers on shutdown), so its workers would be summed in.
+    await compose.must(['down', '--volumes'], 120_000);
+    await compose.must(['up', '--detach', '--scale', 'app=3', ...SERVICES], 300_000);
+    const ids = (await compose.must(['ps', '--quiet', 'app'])).trim().split('\n');
+    expect(ids.length).toBe(3);
+    const hostnames = (await healthyReplicaHostnames(ids)).sort();
+    expect(new Set(hostnames).size).toBe(3);
+    await checkThreeReplicas(hostnames);
+    // request-script.sh works as with one replica: its load reaches every replica.
+    const before = await promByInstance(`sum by (instance) (gunicorn_requests_total${SEL})`);
+    const script = await runCommand(
+      path.join(ROOT, 'request-script.sh'),
+      ['--url', APP_URL, '--concurrency', '3', '--reps', '3', '--delay', '0'],
+      { timeoutMs: 120_000, env: { ...process.env, BASE_URL: '' } },
+    );
+    expect(script.code, script.stderr).toBe(0);
+    const after = await waitUntil(
+      "Prometheus to scrape the script's 10 requests",
+      () => promByInstance(`sum by (instance) (gunicorn_requests_total${SEL})`),
+      (found) => hostnames.reduce((total, hostname) => total + found[hostname] - before[hostname], 0) === 10,
+      3 * SCRAPE_MS,
+      500,
+    );
+    expect(hostnames.every((hostname) => after[hostname] > before[hostname])).toBe(true);
+  }, 600_000);
+});
+
+describe('docker-compose.exporter-per-instance.yaml: an exporter beside each instance', () => {
+  const file = path.join(ROOT, 'docker-compose.exporter-per-instance.yaml');
+  const perInstance = composeRunner(`${PROJECT}-per-instance`, file);
+  const services = ['proxy', 'app-1', 'app-2', 'app-3', 'statsd-exporter-1', 'statsd-exporter-2', 'statsd-exporter-3', 'prometheus'];
+
+  afterAll(async () => {
+    await perInstance.run(['down', '--volumes', '--remove-orphans'], 120_000);
+  }, 180_000);
+
+  it('Prometheus finds the three exporters and the three instances by DNS and counts exactly; 3×2 workers on the dashboard\'s queries', async () => {
+    // The same host ports as the default file: that project goes first.
+    await compose.must(['down', '--volumes', '--remove-orphans'], 120_000);
+    await perInstance.must(['down', '--volumes', '--remove-orphans'], 120_000);
+    await perInstance.must(['up', '--detach', ...services], 300_000);
+    const ids = await Promise.all(['app-1', 'app-2', 'app-3'].map((service) => perInstance.containerId(service)));
+    const hostnames = await healthyReplicaHostnames(ids);
+    await waitUntil(
+      'the three exporters up',
+      () => queryInstant(PROMETHEUS_URL, 'up{job="statsd-exporter"}'),
+      (rows) => rows.length === 3 && rows.every((row) => row.value === 1),
+      5 * SCRAPE_MS,
+      1_000,
+    );
+    // Each exporter holds its own instance's series only, read inside the compose network.
+    for (const [i, hostname] of hostnames.entries()) {
+      const page = await perInstance.must(['exec', '-T', `statsd-exporter-${i + 1}`, 'wget', '-q', '-O', '-', 'http://127.0.0.1:9102/metrics']);
+      const instances = new Set([...page.matchAll(/^gunicorn_\w+\{[^}]*instance="([^"]+)"/gm)].map((match) => match[1]));
+      expect([...instances], `statsd-exporter-${i + 1}`).toEqual([hostname]);
+    }
+    await checkThreeReplicas([...hostnames].sort());
+  }, 600_000);
 });
 
 describe('the host ports the compose file publishes', () => {

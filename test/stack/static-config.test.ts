@@ -215,6 +215,17 @@ describe('docker-compose.yaml', () => {
         return [{ file: path.basename(file), value, service: match[1] === 'localhost' ? self : match[1], port: `${match[2]}/tcp` }];
       }),
     );
+    // Services found by DNS (dns_sd_configs): each name with the job's port.
+    const prometheus = parse(readFileSync(path.join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
+    const discovered = prometheus.scrape_configs.flatMap((job) =>
+      (job.dns_sd_configs ?? []).flatMap((sd) =>
+        sd.names.map((name) => ({ file: 'prometheus.yml', value: `${name} (DNS)`, service: name, port: `${sd.port}/tcp` })),
+      ),
+    );
+    expect(discovered.map((found) => found.service).sort()).toEqual(['app', 'statsd-exporter']);
+    addresses.push(...discovered);
     expect(addresses.length).toBeGreaterThanOrEqual(4);
     const unknown = addresses.filter(({ service, port }) => !listeningPorts(compose.services[service] ?? {}).includes(port));
     expect(unknown).toEqual([]);
@@ -305,6 +316,8 @@ describe('version pins agree with scripts/versions.env', () => {
     const images = Object.values(compose.services).flatMap((service) => (service.image ? [service.image] : []));
     expect(images.sort()).toEqual([
       `grafana/grafana:${versions.GRAFANA_VERSION}`,
+      // The proxy runs on the app's base image.
+      `node:${versions.NODE_VERSION}-${versions.NODE_DEBIAN_SUITE}-slim`,
       `prom/prometheus:${versions.PROMETHEUS_VERSION}`,
       `prom/statsd-exporter:${versions.STATSD_EXPORTER_VERSION}`,
     ]);

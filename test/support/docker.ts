@@ -100,7 +100,7 @@ export interface ImageInspect {
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  Config: { User: string; Image: string; Healthcheck?: { Test: string[] }; Labels: Record<string, string> };
+  Config: { User: string; Image: string; Hostname: string; Healthcheck?: { Test: string[] }; Labels: Record<string, string> };
   State: { Status: string; Pid: number; Health?: { Status: string } };
   HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; Tmpfs?: Record<string, string> | null };
   Mounts: { Type: string; Source: string; Destination: string; RW: boolean; Name?: string }[];
@@ -110,9 +110,9 @@ export async function inspectContainer(id: string): Promise<ContainerInspect> {
   return (JSON.parse(await mustRun('docker', ['container', 'inspect', id])) as ContainerInspect[])[0];
 }
 
-/** `docker compose` on the committed file under a project name of the tests' own. */
-export function composeRunner(project: string) {
-  const base = ['compose', '--project-name', project, '--file', COMPOSE_FILE];
+/** `docker compose` on a committed file (docker-compose.yaml unless told) under a project name of the tests' own. */
+export function composeRunner(project: string, file = COMPOSE_FILE) {
+  const base = ['compose', '--project-name', project, '--file', file];
   return {
     run: (args: readonly string[], timeoutMs?: number) => runCommand('docker', [...base, ...args], { timeoutMs }),
     must: (args: readonly string[], timeoutMs?: number) => mustRun('docker', [...base, ...args], timeoutMs),

@@ -1,6 +1,7 @@
 // Test clients for the stack tests: one request per connection (so a request's worker can be
 // identified by its client port), exact tallies of what the client actually received.
 import * as http from 'node:http';
+import * as net from 'node:net';
 
 export interface Outcome {
   readonly path: string;
@@ -154,3 +155,14 @@ export async function waitUntil<T>(
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Sends raw bytes on a fresh connection; resolves with everything the server wrote back before closing. */
+export function rawExchange(port: number, bytes: string, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host, () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}

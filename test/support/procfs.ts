@@ -82,3 +82,18 @@ export function isAlive(pid: number): boolean {
   const state = processState(pid);
   return state !== null && state !== 'Z' && state !== 'X';
 }
+
+/** The processes whose parent is `pid` (an app master's workers). */
+export function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

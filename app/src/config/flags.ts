@@ -67,7 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'statsdPrefix', flag: '--statsd-prefix', metavar: 'PREFIX', defaultText: '$APP_NAME, else empty',
     help: 'Prefix of every metric name, normalised as Gunicorn does ("flask_app" → "flask_app.gunicorn.…").' },
   { key: 'dogstatsdTags', flag: '--dogstatsd-tags', metavar: 'K:V,K2:V2', defaultText: 'none',
-    help: 'Tags appended verbatim to every line as |#K:V,K2:V2.' },
+    help: 'Tags appended to every line as |#K:V,K2:V2 (blanks around the value stripped, as Gunicorn does).' },
   { key: 'statsdPacking', flag: '--statsd-packing', metavar: STATSD_PACKINGS.join('|'), defaultText: DEFAULTS.statsdPacking,
     help: 'line: one datagram per line (as Gunicorn); request: a request\'s lines in one datagram; buffer: batch up to 1432 bytes, sent at the end of each event-loop turn.' },
   { key: 'statsdFlushInterval', flag: '--statsd-flush-interval', metavar: 'MS', defaultText: String(DEFAULTS.statsdFlushIntervalMs),

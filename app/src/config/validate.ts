@@ -99,7 +99,12 @@ export function checkPrefix(option: string, raw: string): string {
   return raw;
 }
 
-export function checkTags(option: string, raw: string): string {
+// What Python's str.strip() removes (non-ASCII is refused below anyway).
+const PYTHON_WHITESPACE_EDGES = /^[\t\n\x0b\x0c\r\x1c-\x1f ]+|[\t\n\x0b\x0c\r\x1c-\x1f ]+$/g;
+
+export function checkTags(option: string, value: string): string {
+  // Gunicorn strips the value (validate_string) before appending it: " instance:a " sends |#instance:a.
+  const raw = value.replace(PYTHON_WHITESPACE_EDGES, '');
   if (raw === '') return raw;
   const bad = TAGS_FORBIDDEN.exec(raw);
   if (bad) throw new ConfigError(`${option}: ${quote(raw)} contains ${quote(bad[0])}, which would corrupt the StatsD lines`);

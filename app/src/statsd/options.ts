@@ -13,7 +13,7 @@ export interface StatsdOptions {
   readonly target: Address | null;
   /** Normalised the way Gunicorn does it ('flask_app' → 'flask_app.'; '' stays ''), by normalisePrefix. */
   readonly prefix: StatsdPrefix;
-  /** The dogstatsd tags verbatim ('' = none), validated as key:value[,key:value...]. */
+  /** The dogstatsd tags, stripped as Gunicorn strips them ('' = none), validated as key:value[,key:value...]. */
   readonly tags: string;
   readonly packing: StatsdPacking;
   /** `buffer` packing: hot-shots' periodic flush, a backstop (lines leave at the end of each turn). */

@@ -1,10 +1,9 @@
 // Requests the HTTP parser rejects never reach the app: answered as Gunicorn answers them, with a
 // counted warning and no request triple.
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK } from '../../../harness/ports';
 import { stopAll } from '../../../harness/processes';
 import { logCounter, startMaster, type Master } from '../../support/app-master';
+import { rawExchange } from '../../support/load';
 
 let master: Master;
 beforeAll(async () => {
@@ -16,17 +15,6 @@ afterAll(async () => {
   await stopAll();
   await master.udp.close();
 });
-
-/** Sends raw bytes on a fresh connection; resolves with everything the server wrote back before closing. */
-function rawExchange(port: number, bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, LOOPBACK, () => socket.write(bytes));
-    let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
 
 describe('a request the parser rejects', () => {
   it.each([
