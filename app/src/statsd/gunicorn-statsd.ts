@@ -37,7 +37,7 @@ export interface GunicornStatsdOptions {
   readonly info?: (message: string) => void;
   /** Transport tuning (tests shorten the intervals, inject a resolver). */
   readonly transport?: Partial<Pick<TransportOptions,
-    'resolveIntervalMs' | 'retryIntervalMs' | 'maxDatagramBytes' | 'flushTimeoutMs' | 'lookup'>>;
+    'resolveIntervalMs' | 'retryIntervalMs' | 'recoveryQuietMs' | 'maxDatagramBytes' | 'flushTimeoutMs' | 'lookup'>>;
 }
 
 const DISABLED: GunicornStatsd = Object.freeze({
