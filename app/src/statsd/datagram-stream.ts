@@ -142,11 +142,11 @@ export function createDatagramStream(options: DatagramStreamOptions): DatagramSt
     }
   }
 
-  /** No socket: start (at most once per retry interval) what would give one. */
+  /** No socket: start what would give one, at most once per retry interval after a failure. */
   function retryConnecting(): void {
-    if (connecting !== null) return;
-    if (resolver) resolver.retry();
-    else if (performance.now() - connectFailedAt >= retryIntervalMs) connect(target.host);
+    if (connecting !== null || performance.now() - connectFailedAt < retryIntervalMs) return;
+    if (resolver) resolver.retry(); // its answer connects (onAddress)
+    else connect(target.host);
   }
 
   if (literalFamily !== 0) connect(target.host);
