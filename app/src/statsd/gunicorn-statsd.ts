@@ -25,7 +25,7 @@ export interface GunicornStatsd {
 export interface GunicornStatsdOptions extends StatsdOptions, Pick<TransportOptions, 'warn' | 'info'> {
   /** Transport tuning (tests shorten the intervals, inject a resolver). */
   readonly transport?: Partial<Pick<TransportOptions,
-    'resolveIntervalMs' | 'retryIntervalMs' | 'maxDatagramBytes' | 'flushTimeoutMs' | 'lookup'>>;
+    'resolveIntervalMs' | 'retryIntervalMs' | 'recoveryQuietMs' | 'maxDatagramBytes' | 'flushTimeoutMs' | 'lookup'>>;
 }
 
 const DISABLED: GunicornStatsd = Object.freeze({

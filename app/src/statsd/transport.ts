@@ -1,24 +1,27 @@
 // Puts pre-formatted StatsD lines on the wire through hot-shots, and adds what hot-shots has no
-// notion of: an outage (one warning when sending fails, one message when it works again), a host
-// name kept resolved in the background, lines that leave at the end of the event-loop turn, and a
-// close() that cannot hang.
+// notion of: an outage (one warning when sending fails, one message when it works again), a
+// connected socket that sees a closed port, a host name kept resolved in the background, lines
+// that leave at the end of the event-loop turn, and a close() that cannot hang.
 //
 // hot-shots (17.1.1, node_modules/hot-shots/lib) carries the bytes verbatim only through its raw
 // send() with every Datadog feature off: `datadog: false` (else any DD_* variable switches it to
 // DogStatsD mode, which appends |c:…/|e:…/|card:… fields), `includeDataDogTags: false` (else
 // DD_TAGS, DD_ENV, DD_SERVICE, DD_VERSION and DD_ENTITY_ID become tags on every line),
 // `includeDatadogTelemetry: false` (its own datadog.dogstatsd.client.* lines), no globalTags, and
-// an explicit protocol, host and port (else DD_DOGSTATSD_URL, DD_DOGSTATSD_SOCKET, DD_AGENT_HOST
-// and DD_DOGSTATSD_PORT choose the destination).
+// an explicit protocol (else DD_DOGSTATSD_URL, DD_DOGSTATSD_SOCKET, DD_AGENT_HOST and
+// DD_DOGSTATSD_PORT choose the destination).
 //
-// Its UDP socket is unconnected, so a closed port is not reported (Linux tells only a connected
-// socket about ICMP port-unreachable): with nothing listening, lines are lost without a warning.
-// What does surface: a name that does not resolve, no route, a datagram too large.
+// hot-shots batches and writes every datagram; it writes them to a stream of ours
+// (datagram-stream.ts) rather than to its own UDP socket, which is unconnected: Linux reports a
+// closed port (ICMP port-unreachable) only to a connected socket, so with hot-shots' socket a
+// stopped exporter would drop the lines without a word.
 import { isIP } from 'node:net';
+import type { Writable } from 'node:stream';
 import StatsD, { type ClientOptions, type StatsD as StatsDClient } from 'hot-shots';
 import type { Address } from '../address';
+import { createDatagramStream } from './datagram-stream';
 import type { StatsdOptions } from './options';
-import { createResolver, systemLookup, type Lookup, type Resolver } from './resolver';
+import { systemLookup, type Lookup } from './resolver';
 
 export interface TransportOptions extends Pick<StatsdOptions, 'packing' | 'flushIntervalMs'> {
   readonly target: Address;
@@ -28,8 +31,10 @@ export interface TransportOptions extends Pick<StatsdOptions, 'packing' | 'flush
   readonly info?: (message: string) => void;
   /** Look a host name up again this often, so a restarted exporter with a new address is found. */
   readonly resolveIntervalMs?: number;
-  /** After a failed lookup, look again at most this often (not once per line). */
+  /** After a failed lookup or connect, try again at most this often (not once per line). */
   readonly retryIntervalMs?: number;
+  /** An outage ends once sending has gone this long without an error. */
+  readonly recoveryQuietMs?: number;
   /** Largest datagram `buffer` packing builds (a longer single line goes alone). */
   readonly maxDatagramBytes?: number;
   /** flush()/close() never wait longer than this. */
@@ -54,13 +59,15 @@ export interface StatsdTransport {
 /** hot-shots' raw send(): the message verbatim plus global tags and Datadog fields (none here). */
 interface RawSend {
   send(message: string, tags: undefined, cardinality: undefined, callback?: (error?: Error) => void): void;
-  /** Its buffer (the `bufferHolder` option's shape): whether a flush will send anything. */
-  readonly bufferHolder: { readonly buffer: string };
 }
 
 // Defaults, with the reason for each value.
 const RESOLVE_INTERVAL_MS = 5_000; // a lookup every 5 s is free, and a moved exporter is found soon
 const RETRY_INTERVAL_MS = 1_000; // during an outage, look again every second at most, not per line
+// A refusal trails its datagram, and a restarting container drops datagrams without a word while
+// its network is down between two bursts of refusals (measured on Docker 20.10: 0.4-0.65 s on an
+// idle machine): only a quiet period longer than that gap proves the outage is over.
+const RECOVERY_QUIET_MS = 3_000;
 const MAX_DATAGRAM_BYTES = 1432; // fits a 1500-byte MTU with IPv4/IPv6 and tunnel headers to spare
 const FLUSH_TIMEOUT_MS = 5_000; // shutdown must not hang on a resolver
 
@@ -68,51 +75,50 @@ export function createTransport(options: TransportOptions): StatsdTransport {
   const { target, packing, warn } = options;
   const info = options.info ?? warn;
   const flushTimeoutMs = options.flushTimeoutMs ?? FLUSH_TIMEOUT_MS;
-  const literalFamily = isIP(target.host);
-  const label = `${literalFamily === 6 ? `[${target.host}]` : target.host}:${target.port}`;
+  const recoveryQuietMs = options.recoveryQuietMs ?? RECOVERY_QUIET_MS;
+  const label = `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`;
 
   // Outage state: one warning when it starts, one message when it ends.
   let down = false;
+  let recoveryTimer: NodeJS.Timeout | null = null;
   function fail(error: unknown): void {
+    if (recoveryTimer) {
+      clearTimeout(recoveryTimer);
+      recoveryTimer = null;
+    }
     if (down) return;
     down = true;
     report(warn, `statsd: cannot send to ${label} (${describe(error)}); metric lines are dropped until it answers, retrying`);
   }
-  function succeeded(): void {
-    if (!down) return;
-    down = false;
-    report(info, `statsd: sending to ${label} again`);
+  /** Runs for every datagram handed to the kernel: nothing to do unless an outage is on. */
+  function sent(): void {
+    if (!down || recoveryTimer) return;
+    recoveryTimer = setTimeout(() => {
+      recoveryTimer = null;
+      down = false;
+      report(info, `statsd: sending to ${label} again`);
+    }, recoveryQuietMs).unref();
   }
-  /** One function for every send's outcome, not a closure per datagram. */
-  const sent = (error?: Error | null): void => {
-    if (error) fail(error);
-    else succeeded();
-  };
 
-  const resolver: Resolver | null = literalFamily === 0
-    ? createResolver({
-      host: target.host,
-      refreshIntervalMs: options.resolveIntervalMs ?? RESOLVE_INTERVAL_MS,
-      retryIntervalMs: options.retryIntervalMs ?? RETRY_INTERVAL_MS,
-      lookup: options.lookup ?? systemLookup,
-    })
-    : null;
+  const stream = createDatagramStream({
+    target,
+    resolveIntervalMs: options.resolveIntervalMs ?? RESOLVE_INTERVAL_MS,
+    retryIntervalMs: options.retryIntervalMs ?? RETRY_INTERVAL_MS,
+    lookup: options.lookup ?? systemLookup,
+    onSent: sent,
+    onError: fail,
+  });
 
   const buffered = packing === 'buffer';
   const clientOptions: ClientOptions = {
-    protocol: 'udp',
-    host: target.host,
-    port: target.port,
+    protocol: 'stream',
+    stream: stream as unknown as Writable,
     datadog: false,
     includeDataDogTags: false,
     includeDatadogTelemetry: false,
     maxBufferSize: buffered ? options.maxDatagramBytes ?? MAX_DATAGRAM_BYTES : 0,
     bufferFlushInterval: options.flushIntervalMs,
     errorHandler: fail,
-    // hot-shots picks udp6 for an IPv6 literal itself; a name is sent to its IPv4 address.
-    udpSocketOptions: resolver
-      ? { type: 'udp4', lookup: resolver.dgramLookup as never }
-      : { type: literalFamily === 6 ? 'udp6' : 'udp4' },
   };
   const client = new StatsD(clientOptions) as StatsDClient & RawSend;
 
@@ -121,24 +127,10 @@ export function createTransport(options: TransportOptions): StatsdTransport {
   // killed right after a response has already sent that response's lines (a timer would hold
   // them for its interval), and at saturation a turn still serves many requests per datagram.
   let flushScheduled = false;
-  /** Sends the buffer; `then` runs once the datagrams in flight have been handed to the kernel. */
-  function sendBuffer(then?: () => void): void {
-    // An empty flush reports success too, which must not end an outage (hot-shots' own periodic
-    // flush may have sent the lines already).
-    const sendsSomething = client.bufferHolder.buffer !== '';
-    client.flush((error) => {
-      if (error) fail(error);
-      else if (sendsSomething) succeeded();
-      then?.();
-    });
-  }
   const flushTurn = (): void => {
     flushScheduled = false;
     try {
-      // Only an outage needs to hear how the datagram went (to end it); otherwise send and forget:
-      // errors still reach errorHandler.
-      if (down) sendBuffer();
-      else client.flush();
+      client.flush();
     } catch (error) {
       fail(error);
     }
@@ -168,16 +160,11 @@ export function createTransport(options: TransportOptions): StatsdTransport {
       if (closed || lines.length === 0) return;
       try {
         if (packing === 'line') {
-          for (const line of lines) client.send(line, undefined, undefined, sent);
+          for (const line of lines) client.send(line, undefined, undefined);
           return;
         }
-        const message = lines.length === 1 ? lines[0] : lines.join('\n');
-        if (!buffered) {
-          client.send(message, undefined, undefined, sent);
-          return;
-        }
-        client.send(message, undefined, undefined);
-        if (!flushScheduled) {
+        client.send(lines.length === 1 ? lines[0] : lines.join('\n'), undefined, undefined);
+        if (buffered && !flushScheduled) {
           flushScheduled = true;
           setImmediate(flushTurn);
         }
@@ -190,17 +177,18 @@ export function createTransport(options: TransportOptions): StatsdTransport {
       if (closed) return Promise.resolve();
       // Every queued line is in hot-shots' buffer; its flush sends it and waits for the datagrams
       // still in flight.
-      return withTimeout((done) => sendBuffer(done));
+      return withTimeout((done) => client.flush(done));
     },
     close() {
       closing ??= withTimeout((done) => {
         closed = true;
-        // hot-shots' close() sends what its buffer holds and waits for the datagrams in flight.
-        client.close((error) => {
-          if (error) fail(error);
-          done();
-        });
-      }).then(() => resolver?.stop());
+        // hot-shots' close() sends what its buffer holds, waits for the datagrams in flight, then
+        // destroys the stream.
+        client.close(done);
+      }).then(() => {
+        if (recoveryTimer) clearTimeout(recoveryTimer);
+        stream.destroy(); // when hot-shots' close() did not get that far in time
+      });
       return closing;
     },
   };

@@ -161,19 +161,48 @@ describe('flush and close', () => {
 });
 
 describe('outages: never throw, warn once per outage, say once when it works again', () => {
-  it('no listener: not reported (the socket is unconnected), nothing thrown; lines arrive once something listens', async () => {
+  it.each(['line', 'request', 'buffer'] as const)('%s: no listener: sends keep going, one warning; a listener appears: one recovery; it goes: a new warning', async (packing) => {
     const port = await closedPort();
-    const { transport: sender, warnings } = transport(loopback(port), 'line');
+    const { transport: sender, warnings, infos } = transport(loopback(port), packing, { recoveryQuietMs: 100, flushIntervalMs: 60_000 });
+
+    await sendUntil(sender, 'down', () => warnings.length > 0, 'the first warning');
     for (let i = 0; i < 30; i += 1) {
-      expect(() => sender.send([`down:${i}|c|@1.0`])).not.toThrow();
-      await sleep(5);
+      expect(() => sender.send([`more-down:${i}|c|@1.0`])).not.toThrow();
+      await sleep(10);
     }
     await sender.flush();
-    expect(warnings).toEqual([]);
+    // Many more refused datagrams, still one warning, and no recovery.
+    expect(warnings).toEqual([
+      `statsd: cannot send to 127.0.0.1:${port} (recvmsg ECONNREFUSED); metric lines are dropped until it answers, retrying`,
+    ]);
+    expect(infos).toEqual([]);
+
     const udp = await collector({ port });
-    await sendUntil(sender, 'up', () => udp.lines().length > 0, 'a line at the new listener');
+    await sendUntil(sender, 'up', () => infos.length > 0, 'the recovery message');
+    expect(infos).toEqual([`statsd: sending to 127.0.0.1:${port} again`]);
+    expect(udp.lines().length).toBeGreaterThan(0);
     expect(udp.lines().every((line) => line.startsWith('up:'))).toBe(true);
-    expect(warnings).toEqual([]);
+
+    await udp.close();
+    await sendUntil(sender, 'down-again', () => warnings.length > 1, 'the second outage warning');
+    expect(warnings).toHaveLength(2);
+    expect(infos).toHaveLength(1);
+  });
+
+  it('a refusal resets the quiet period: no recovery is announced while datagrams are still refused', async () => {
+    const port = await closedPort();
+    const { transport: sender, warnings, infos } = transport(loopback(port), 'line', { recoveryQuietMs: 300 });
+    await sendUntil(sender, 'down', () => warnings.length > 0, 'the warning');
+    // Every datagram is handed to the kernel fine and refused just after: for longer than the quiet
+    // period, each success is followed by a refusal.
+    const until = Date.now() + 1_000;
+    while (Date.now() < until) {
+      sender.send(['still-down:1|c|@1.0']);
+      await sleep(20);
+    }
+    await sender.flush();
+    expect(warnings).toHaveLength(1);
+    expect(infos).toEqual([]);
   });
 
   it('a host name that does not resolve: one warning, no throw, flush still resolves', async () => {
@@ -193,6 +222,7 @@ describe('outages: never throw, warn once per outage, say once when it works aga
     let resolvable = false;
     const { transport: sender, warnings, infos } = transport({ host: 'statsd.test', port: udp.port }, packing, {
       retryIntervalMs: 20,
+      recoveryQuietMs: 50,
       flushIntervalMs: 60_000,
       lookup: async () => {
         if (!resolvable) throw Object.assign(new Error('getaddrinfo ENOTFOUND statsd.test'), { code: 'ENOTFOUND' });
