@@ -4,7 +4,7 @@
 import * as dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDatagramStream, type DatagramStream } from '../../../app/src/statsd/datagram-stream';
-import { collectUdp } from '../../support/udp';
+import { collectUdp } from '../../../harness/udp';
 
 const streams: DatagramStream[] = [];
 const closers: (() => Promise<void>)[] = [];
