@@ -109,6 +109,12 @@ install_statsd_exporter
 install_prometheus
 install_gunicorn
 install_debian_packages
-install_compose_plugin
-install_base_images
+# The plugin's Go build (CPU) and the base images (mostly debootstrap: network and disk) need
+# nothing from each other, so on a fresh machine they run side by side.
+install_compose_plugin &
+compose_plugin=$!
+status=0
+install_base_images || status=$?
+wait "$compose_plugin" || status=$?
+[ "$status" -eq 0 ] || exit "$status"
 log "ready"

@@ -64,6 +64,22 @@ async function slowRequestsOnEveryWorker(
   throw new Error(`after ${max} requests the workers held ${JSON.stringify(held())} connections`);
 }
 
+/**
+ * Resolves once `settled` has not grown across three checks 100 ms apart (at most 5 s): with
+ * timers and socket reads taking turns in the event loop, every response already delivered to
+ * this process has been read by then.
+ */
+async function settledHoldsStill(settled: ReadonlySet<number>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let size = settled.size;
+  let unchanged = 0;
+  while (unchanged < 3 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    unchanged = settled.size === size ? unchanged + 1 : 0;
+    size = settled.size;
+  }
+}
+
 afterEach(async () => {
   await stopAll();
 });
@@ -77,7 +93,13 @@ describe('a worker killed with SIGKILL during load', () => {
 
     const background = loadUntilStopped(app.url, ['/', '/cpu_task', '/no-such-page'], 4);
     const slow = await slowRequestsOnEveryWorker(app, '/io_task', [victim, survivor], 2);
-    // Requests still in flight when the kill lands (nothing settles between this line and the kill).
+    // Requests still in flight when the kill lands. The victim is frozen first: a response it wrote
+    // just before may still be on its way into this process, so until this process has read what
+    // has arrived, "not settled here" does not mean "not answered there". Stopped, it answers no
+    // more; once the settled set holds still, the rest are in flight (and nothing settles between
+    // the filter and the kill).
+    process.kill(victim, 'SIGSTOP');
+    await settledHoldsStill(slow.settled);
     const inFlightAtKill = new Set([...slow.owners.keys()].filter((port) => !slow.settled.has(port)));
     const killedAt = Date.now();
     process.kill(victim, 'SIGKILL');
