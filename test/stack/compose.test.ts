@@ -23,6 +23,7 @@ import {
 } from '../support/docker';
 import { delta, exporterSnapshot, settledSnapshot, statusRecord, waitForRequests } from '../support/exporter';
 import { drive, get, loadUntilStopped, waitUntil } from '../support/load';
+import { waitForTargetsUp } from '../support/prometheus-targets';
 import { workersPanelQueries } from '../support/instances';
 import { childrenOf, connectionOwners } from '../support/procfs';
 
@@ -170,13 +171,7 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
   });
 
   it('scrapes every job of prometheus.yml: all up', async () => {
-    const up = await waitUntil(
-      'every scrape target up',
-      () => queryInstant(PROMETHEUS_URL, 'up'),
-      (rows) => rows.length === 3 && rows.every((row) => row.value === 1),
-      3 * SCRAPE_MS,
-      500,
-    );
+    const up = await waitForTargetsUp(PROMETHEUS_URL, '', 3, 3 * SCRAPE_MS, 500);
     expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'prometheus', 'statsd-exporter']);
   }, 90_000);
 
@@ -333,13 +328,7 @@ async function healthyReplicaHostnames(ids: readonly string[]): Promise<string[]
  * dashboard's workers panel must show 2 per replica and 6 in all.
  */
 async function checkThreeReplicas(hostnames: readonly string[]): Promise<void> {
-  await waitUntil(
-    "Prometheus to find the three replicas' runtime metrics by DNS",
-    () => queryInstant(PROMETHEUS_URL, 'up{job="app"}'),
-    (rows) => rows.length === 3 && rows.every((row) => row.value === 1),
-    5 * SCRAPE_MS,
-    1_000,
-  );
+  await waitForTargetsUp(PROMETHEUS_URL, '{job="app"}', 3, 5 * SCRAPE_MS, 1_000);
   const panel = workersPanelQueries(APP);
   const workers = await waitUntil(
     'a workers gauge of every replica scraped',
@@ -428,13 +417,7 @@ describe('docker-compose.exporter-per-instance.yaml: an exporter beside each ins
     await perInstance.must(['up', '--detach', ...services], 300_000);
     const ids = await Promise.all(['app-1', 'app-2', 'app-3'].map((service) => perInstance.containerId(service)));
     const hostnames = await healthyReplicaHostnames(ids);
-    await waitUntil(
-      'the three exporters up',
-      () => queryInstant(PROMETHEUS_URL, 'up{job="statsd-exporter"}'),
-      (rows) => rows.length === 3 && rows.every((row) => row.value === 1),
-      5 * SCRAPE_MS,
-      1_000,
-    );
+    await waitForTargetsUp(PROMETHEUS_URL, '{job="statsd-exporter"}', 3, 5 * SCRAPE_MS, 1_000);
     // Each exporter holds its own instance's series only, read inside the compose network.
     for (const [i, hostname] of hostnames.entries()) {
       const page = await perInstance.must(['exec', '-T', `statsd-exporter-${i + 1}`, 'wget', '-q', '-O', '-', 'http://127.0.0.1:9102/metrics']);

@@ -28,6 +28,7 @@ import {
   type ExporterSnapshot,
 } from '../support/exporter';
 import { drive, loadUntilStopped, waitUntil } from '../support/load';
+import { waitForTargetsUp } from '../support/prometheus-targets';
 import { renderDashboard } from '../../tools/dashboard-png/render';
 
 const run = promisify(execFile);
@@ -126,11 +127,7 @@ describe('app -> statsd_exporter -> Prometheus, with the committed config', () =
 
   it('scrapes every job of the committed prometheus.yml', async () => {
     expect(prometheus.dropped).toEqual([]);
-    const up = await waitUntil(
-      'every target up',
-      () => queryInstant(prometheus.url, 'up'),
-      (rows) => rows.length === 3 && rows.every((row) => row.value === 1),
-    );
+    const up = await waitForTargetsUp(prometheus.url, '', 3);
     expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'prometheus', 'statsd-exporter']);
   });
 

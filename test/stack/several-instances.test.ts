@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryInstant } from '../../harness/prometheus-api';
 import { start, stopAll, waitForHttp, type Started } from '../../harness/processes';
 import { ETC, requireTool, ROOT, startPrometheus, type Prometheus } from '../../harness/stack';
-import { byInstance, exporterSamples, seriesOf, workersPanelQueries } from '../support/instances';
+import { byInstance, exporterByInstance, seriesOf, workersPanelQueries } from '../support/instances';
 import { childrenOf } from '../support/procfs';
-import { statusRecord } from '../support/exporter';
+import { exporterSamples, statusRecord } from '../support/exporter';
 import { drive, waitUntil, type Tally } from '../support/load';
+import { waitForTargetsUp } from '../support/prometheus-targets';
 import { createSegment, setHosts, type Host, type Segment } from '../support/netns';
 
 const APP = 'flask_app';
@@ -113,7 +114,7 @@ describe('three untagged instances, one shared exporter: what breaks', () => {
     await sendDirect(instances);
     await waitUntil(
       'every request counted',
-      async () => byInstance(await exporterSamples(exporterUrl), 'gunicorn_requests_total', APP),
+      () => exporterByInstance(exporterUrl, 'gunicorn_requests_total', APP),
       (found) => found['(none)'] === 5 + 7 + 11,
       10_000,
       100,
@@ -121,7 +122,7 @@ describe('three untagged instances, one shared exporter: what breaks', () => {
     instances.h3.process.signal('SIGTTIN');
     const workers = await waitUntil(
       "h3's third worker reported",
-      async () => byInstance(await exporterSamples(exporterUrl), 'gunicorn_workers', APP),
+      () => exporterByInstance(exporterUrl, 'gunicorn_workers', APP),
       (found) => found['(none)'] === 3,
       10_000,
       50,
@@ -149,7 +150,7 @@ describe('three instances, one shared exporter: each instance tags its series wi
   it('keeps one workers gauge per instance: 2, 2, 2', async () => {
     const workers = await waitUntil(
       'a workers gauge from each instance',
-      async () => byInstance(await exporterSamples(exporterUrl), 'gunicorn_workers', APP),
+      () => exporterByInstance(exporterUrl, 'gunicorn_workers', APP),
       (found) => Object.keys(found).length === 3,
       10_000,
       100,
@@ -161,13 +162,13 @@ describe('three instances, one shared exporter: each instance tags its series wi
     await sendDirect(instances);
     const requests = await waitUntil(
       'every request counted',
-      async () => byInstance(await exporterSamples(exporterUrl), 'gunicorn_requests_total', APP),
+      () => exporterByInstance(exporterUrl, 'gunicorn_requests_total', APP),
       (found) => NAMES.every((name) => found[name] === DIRECT[name]),
       10_000,
       100,
     );
     expect(requests).toEqual(DIRECT);
-    const responses = byInstance(await exporterSamples(exporterUrl), 'gunicorn_responses_total', APP);
+    const responses = await exporterByInstance(exporterUrl, 'gunicorn_responses_total', APP);
     expect(Object.values(responses).reduce((a, b) => a + b, 0)).toBe(5 + 7 + 11);
   });
 
@@ -179,13 +180,13 @@ describe('three instances, one shared exporter: each instance tags its series wi
     ]);
     const proxy = start('proxy', command, args);
     await proxy.waitForOutput(/proxy: listening on /);
-    const before = byInstance(await exporterSamples(exporterUrl), 'gunicorn_requests_total', APP);
+    const before = await exporterByInstance(exporterUrl, 'gunicorn_requests_total', APP);
     // One request per connection (the clients send Connection: close), so 30 connections, 10 each.
     const sent = await drive(`http://${segment.hub.address}:8000`, { '/': 30 }, 6);
     expect(statusRecordOf(sent)).toEqual({ '200': 30 });
     const after = await waitUntil(
       'the proxied requests counted',
-      async () => byInstance(await exporterSamples(exporterUrl), 'gunicorn_requests_total', APP),
+      () => exporterByInstance(exporterUrl, 'gunicorn_requests_total', APP),
       (found) => NAMES.reduce((total, name) => total + found[name] - before[name], 0) === 30,
       10_000,
       100,
@@ -198,7 +199,7 @@ describe('three instances, one shared exporter: each instance tags its series wi
     instances.h2.process.signal('SIGTTIN');
     const workers = await waitUntil(
       "h2's third worker reported",
-      async () => byInstance(await exporterSamples(exporterUrl), 'gunicorn_workers', APP),
+      () => exporterByInstance(exporterUrl, 'gunicorn_workers', APP),
       (found) => found.h2 === 3,
       10_000,
       50,
@@ -231,7 +232,7 @@ describe('three instances, one shared exporter: each instance tags its series wi
     instances.h3 = await startInstance('h3', `${segment.hub.address}:9125`, 'h3-new');
     const workers = await waitUntil(
       "the new instance's gauge",
-      async () => byInstance(await exporterSamples(exporterUrl), 'gunicorn_workers', APP),
+      () => exporterByInstance(exporterUrl, 'gunicorn_workers', APP),
       (found) => found['h3-new'] === 2,
       10_000,
       100,
@@ -272,13 +273,7 @@ describe('three instances, an exporter beside each (the maintainers\' topology),
 
   it('Prometheus scrapes every exporter and every instance\'s runtime metrics', async () => {
     expect(prometheus.dropped).toEqual([]);
-    const up = await waitUntil(
-      'all seven targets up',
-      () => queryInstant(prometheus.url, 'up'),
-      (rows) => rows.length === 7 && rows.every((row) => row.value === 1),
-      20_000,
-      200,
-    );
+    const up = await waitForTargetsUp(prometheus.url, '', 7, 20_000, 200);
     expect(up.filter((row) => row.metric.job === 'statsd-exporter').length).toBe(3);
     expect(up.filter((row) => row.metric.job === 'app').length).toBe(3);
   });
@@ -329,7 +324,7 @@ describe('three instances, an exporter beside each (the maintainers\' topology),
     // A new exporter starts from zero: it holds exactly what was sent since.
     const h3 = await waitUntil(
       "the restarted exporter's count",
-      async () => byInstance(await exporterSamples(`http://${hosts.h3.address}:9102`), 'gunicorn_requests_total', APP),
+      () => exporterByInstance(`http://${hosts.h3.address}:9102`, 'gunicorn_requests_total', APP),
       (found) => found.h3 === 4,
       10_000,
       100,

@@ -42,10 +42,15 @@ function byLabel(samples: readonly Sample[], name: string, label: string, app?: 
   return out;
 }
 
-export async function exporterSnapshot(exporterUrl: string, app: string): Promise<ExporterSnapshot> {
+/** Every sample on the exporter's /metrics page. */
+export async function exporterSamples(exporterUrl: string): Promise<Sample[]> {
   const response = await fetch(`${exporterUrl}/metrics`);
   if (!response.ok) throw new Error(`${exporterUrl}/metrics answered ${response.status}`);
-  const samples = parseExposition(await response.text());
+  return parseExposition(await response.text());
+}
+
+export async function exporterSnapshot(exporterUrl: string, app: string): Promise<ExporterSnapshot> {
+  const samples = await exporterSamples(exporterUrl);
   const workers = samples.find((s) => s.metric.__name__ === 'gunicorn_workers' && s.metric.app === app);
   return {
     requests: sum(samples, 'gunicorn_requests_total', { app }),

@@ -2,14 +2,9 @@
 // label (an app's --dogstatsd-tags instance:<host>).
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseExposition, type Sample } from '../../harness/prometheus-api';
+import type { Sample } from '../../harness/prometheus-api';
 import { ETC } from '../../harness/stack';
-
-export async function exporterSamples(exporterUrl: string): Promise<Sample[]> {
-  const response = await fetch(`${exporterUrl}/metrics`);
-  if (!response.ok) throw new Error(`${exporterUrl}/metrics answered ${response.status}`);
-  return parseExposition(await response.text());
-}
+import { exporterSamples } from './exporter';
 
 /** The sum of `name`'s samples for `app`, by instance label. */
 export function byInstance(samples: readonly { metric: Record<string, string>; value: number }[], name: string, app: string): Record<string, number> {
@@ -20,6 +15,11 @@ export function byInstance(samples: readonly { metric: Record<string, string>; v
     out[instance] = (out[instance] ?? 0) + sample.value;
   }
   return out;
+}
+
+/** byInstance of what the exporter at `exporterUrl` holds now. */
+export async function exporterByInstance(exporterUrl: string, name: string, app: string): Promise<Record<string, number>> {
+  return byInstance(await exporterSamples(exporterUrl), name, app);
 }
 
 /** Every sample of one instance as "name{labels} value" lines, sorted: to compare an instance's series whole. */
