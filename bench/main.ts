@@ -62,7 +62,7 @@ async function bench(options: BenchOptions): Promise<void> {
   log(`bench: ${options.pairs} rounds × ${all.length} contenders × workers ${options.workers.join(',')}, ${options.durationS} s each`);
   let runs;
   try {
-    runs = await runRounds(options, all, exporter.process.pid, log);
+    runs = await runRounds(options, all, { pid: exporter.process.pid, metricsUrl: `${exporter.url}/metrics` }, log);
   } finally {
     await exporter.stop();
     await discard.stop();

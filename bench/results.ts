@@ -4,7 +4,7 @@ import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
 import type { CpuShare, Machine } from './machine';
 
-export const SCHEMA = 2;
+export const SCHEMA = 3;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -17,6 +17,9 @@ export interface RunRecord {
   readonly load: LoadResult;
   /** CPU time (utime + stime from /proc, microseconds) spent during the measured run. */
   readonly cpu: RunCpu;
+  /** Datagrams the shared statsd_exporter read during the measured run (its udp_packets_total);
+   * null for contenders that send it nothing. */
+  readonly exporterDatagrams: number | null;
 }
 
 export interface RunCpu {

@@ -6,6 +6,7 @@ import type { BenchOptions } from './args';
 import type { Contender } from './contenders';
 import { runLoad } from './load';
 import { totalCpuMicroseconds, workerPids } from './proc';
+import { scrapeValue } from '../harness/prometheus-api';
 import type { RunRecord } from './results';
 import type { App } from '../harness/stack';
 
@@ -30,10 +31,19 @@ function serverPids(server: App): number[] {
   return [server.process.pid, ...workerPids(server.process.output())];
 }
 
+/** The statsd_exporter the contenders that use one share. */
+export interface SharedExporter {
+  readonly pid: number;
+  /** Its /metrics page. */
+  readonly metricsUrl: string;
+}
+
+const datagramsRead = (exporter: SharedExporter) => scrapeValue(exporter.metricsUrl, 'statsd_exporter_udp_packets_total');
+
 export async function runRounds(
   options: BenchOptions,
   contenders: readonly Contender[],
-  exporterPid: number,
+  exporter: SharedExporter,
   log: (line: string) => void,
 ): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
@@ -50,23 +60,27 @@ export async function runRounds(
           // CPU time, not wall time: what the contender's processes (and the exporter it feeds)
           // spent, whatever else the shared machine was doing.
           const pids = serverPids(server);
-          const before = { server: totalCpuMicroseconds(pids), exporter: totalCpuMicroseconds([exporterPid]) };
+          const datagramsBefore = contender.usesExporter ? await datagramsRead(exporter) : 0;
+          const before = { server: totalCpuMicroseconds(pids), exporter: totalCpuMicroseconds([exporter.pid]) };
           const load = await runLoad(url, { connections: options.connections, durationS: options.durationS });
           const cpu = {
             serverMicroseconds: totalCpuMicroseconds(pids) - before.server,
-            exporterMicroseconds: contender.usesExporter ? totalCpuMicroseconds([exporterPid]) - before.exporter : null,
+            exporterMicroseconds: contender.usesExporter ? totalCpuMicroseconds([exporter.pid]) - before.exporter : null,
           };
           assertAlive(contender, server);
-          records.push({ workers, round, position, contender: contender.id, load, cpu });
+          // Let the previous run's connections close before the next contender starts, and the
+          // last datagrams of this one reach the exporter.
+          await sleep(250);
+          const exporterDatagrams = contender.usesExporter ? (await datagramsRead(exporter)) - datagramsBefore : null;
+          records.push({ workers, round, position, contender: contender.id, load, cpu, exporterDatagrams });
           log(
             `  workers=${workers} round ${round + 1}/${options.pairs} ${contender.id.padEnd(20)} ` +
               `${Math.round(load.requestsPerSecond).toString().padStart(6)} req/s  p99 ${load.latencyP99Ms.toFixed(2)} ms  ` +
               `CPU ${(cpu.serverMicroseconds / Math.max(1, load.responses)).toFixed(1)} µs/request` +
               (cpu.exporterMicroseconds === null ? '' : ` + exporter ${(cpu.exporterMicroseconds / Math.max(1, load.responses)).toFixed(1)}`) +
+              (exporterDatagrams === null ? '' : `, ${(exporterDatagrams / Math.max(1, load.responses)).toFixed(3)} datagrams/request`) +
               (load.errors + load.timeouts + load.non2xx > 0 ? `  errors ${load.errors + load.timeouts} non2xx ${load.non2xx}` : ''),
           );
-          // Let the previous run's connections close before the next contender starts.
-          await sleep(250);
         }
       }
     } finally {

@@ -66,6 +66,9 @@ describe('npm run bench -- --quick', () => {
       expect(run.cpu.serverMicroseconds, run.contender).toBeGreaterThan(0);
       if (feedsExporter) expect(run.cpu.exporterMicroseconds, run.contender).toEqual(expect.any(Number));
       else expect(run.cpu.exporterMicroseconds, run.contender).toBeNull();
+      // Datagrams the exporter read, likewise: counted for exactly the contenders that feed it.
+      if (feedsExporter) expect(run.exporterDatagrams, run.contender).toBeGreaterThan(0);
+      else expect(run.exporterDatagrams, run.contender).toBeNull();
     }
     expect(new Set(results.summary.cpu.map((row: any) => row.workers))).toEqual(new Set([1, 2]));
   });
@@ -81,6 +84,15 @@ describe('npm run bench -- --quick', () => {
     expect(new Set(summary.peers.map((row: any) => row.contender))).toEqual(
       new Set(['bare-http', 'app-off', `app-${results.defaultPacking}`, 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on']),
     );
+  });
+
+  it('counts each packing\'s datagrams per request at the real exporter: line (one per line) sends the most', () => {
+    for (const workers of [1, 2]) {
+      const perRequest = (packing: string): number =>
+        results.summary.packing.find((row: any) => row.workers === workers && row.packing === packing).datagramsPerRequest;
+      expect(perRequest('request'), `${workers} workers`).toBeLessThan(perRequest('line'));
+      expect(perRequest('buffer'), `${workers} workers`).toBeLessThan(perRequest('line'));
+    }
   });
 
   it('ran the nothing-lost check for every packing, with exporter and drop counts', () => {

@@ -34,6 +34,9 @@ const CPU: Record<string, [number, number | null]> = {
   'bare-http': [10, null], 'express-prom-bundle': [35, null], 'gunicorn-off': [200, null], 'gunicorn-on': [260, 30],
 };
 
+/** Datagrams per request the exporter reads from each contender that feeds it (round 0; later rounds a little more). */
+const DATAGRAMS: Record<string, number> = { 'app-line': 3, 'app-request': 1, 'app-buffer': 0.1, 'gunicorn-on': 3 };
+
 function run(workers: number, round: number, contender: string, rps: number, p99 = 10): RunRecord {
   const loaded = load(rps, p99);
   // CPU per request rises by round like the load falls: only within-round ratios are exact.
@@ -45,6 +48,7 @@ function run(workers: number, round: number, contender: string, rps: number, p99
       serverMicroseconds: server * factor * loaded.responses,
       exporterMicroseconds: exporter === null ? null : exporter * factor * loaded.responses,
     },
+    exporterDatagrams: exporter === null ? null : Math.round((DATAGRAMS[contender] ?? 1) * (1 + round / 20) * loaded.responses),
   };
 }
 
@@ -213,6 +217,20 @@ describe('summarise', () => {
 
   it('datagrams per request come from the exporter packet counter', () => {
     expect(summary.lossless.map((row) => row.datagramsPerRequest)).toEqual([3, 1, 1]);
+  });
+
+  it('packing rows: datagrams per request per worker count are the median over the rounds', () => {
+    // Rounds 0, 1, 2 read 1, 1.05 and 1.1 times the base count: the median is round 1's.
+    const perRequest = summary.packing.map((row) => [row.workers, row.packing, Number(row.datagramsPerRequest.toFixed(4))]);
+    expect(perRequest).toEqual([
+      [1, 'line', 3.15], [1, 'request', 1.05], [1, 'buffer', 0.105],
+      [2, 'line', 3.15], [2, 'request', 1.05], [2, 'buffer', 0.105],
+    ]);
+  });
+
+  it('packing rows: no datagram count (a contender that feeds no exporter) is NaN, never a made-up 0', () => {
+    const runs = raw().runs.map((record) => ({ ...record, exporterDatagrams: null }));
+    expect(summarise(raw({ runs })).packing.every((row) => Number.isNaN(row.datagramsPerRequest))).toBe(true);
   });
 
   it('memory: the sample nearest half-time, the last one, their difference and the highest', () => {
