@@ -379,18 +379,19 @@ export function summarise(raw: RawResults): Summary {
     .filter((workers) => runsOf(raw.runs, workers, 'gunicorn-on').length > 0)
     .map((workers) => onOff(workers, 'gunicorn-on', 'gunicorn-off', ''));
   const packing = workerCounts.flatMap((workers) =>
-    raw.packings.map((mode): PackingRow => ({
-      workers,
-      packing: mode,
-      isDefault: mode === raw.defaultPacking,
-      stats: stats(runsOf(raw.runs, workers, appId(mode))),
-      ratioToOff: pairedRatio(raw.runs, workers, appId(mode), 'app-off'),
-      datagramsPerRequest: median(
-        runsOf(raw.runs, workers, appId(mode))
-          .filter((run) => run.exporterDatagrams !== null && run.load.responses > 0)
-          .map((run) => run.exporterDatagrams! / run.load.responses),
-      ),
-    })),
+    raw.packings.map((mode): PackingRow => {
+      const runs = runsOf(raw.runs, workers, appId(mode));
+      return {
+        workers,
+        packing: mode,
+        isDefault: mode === raw.defaultPacking,
+        stats: stats(runs),
+        ratioToOff: pairedRatio(raw.runs, workers, appId(mode), 'app-off'),
+        datagramsPerRequest: median(
+          runs.flatMap((run) => (run.exporterDatagrams !== null && run.load.responses > 0 ? [run.exporterDatagrams / run.load.responses] : [])),
+        ),
+      };
+    }),
   );
   const peerIds = ['bare-http', 'app-off', onId, 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on'];
   const label = (id: string) => raw.contenders.find((contender) => contender.id === id)?.label ?? id;

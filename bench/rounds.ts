@@ -6,8 +6,8 @@ import type { BenchOptions } from './args';
 import type { Contender } from './contenders';
 import { runLoad } from './load';
 import { totalCpuMicroseconds, workerPids } from './proc';
-import { scrapeValue } from '../harness/prometheus-api';
 import type { RunRecord } from './results';
+import { scrapeValue } from '../harness/prometheus-api';
 import type { App } from '../harness/stack';
 
 /** Serpentine order: forward in even rounds, backward in odd ones. Neighbours stay neighbours
@@ -68,8 +68,8 @@ export async function runRounds(
             exporterMicroseconds: contender.usesExporter ? totalCpuMicroseconds([exporter.pid]) - before.exporter : null,
           };
           assertAlive(contender, server);
-          // Let the previous run's connections close before the next contender starts, and the
-          // last datagrams of this one reach the exporter.
+          // Let this run's connections close before the next contender starts, and its last
+          // datagrams reach the exporter.
           await sleep(250);
           const exporterDatagrams = contender.usesExporter ? (await datagramsRead(exporter)) - datagramsBefore : null;
           records.push({ workers, round, position, contender: contender.id, load, cpu, exporterDatagrams });
