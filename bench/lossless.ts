@@ -29,9 +29,9 @@ async function readCounters(metricsUrl: string): Promise<ExporterCounters> {
   return { requests, packets, lines, drops };
 }
 
-/** Counters once they have stopped moving: datagrams still in the socket, the exporter's event queue
- * (flushed every 200 ms) and the app's buffer (flushed every flush interval) have all drained. */
-async function settledCounters(metricsUrl: string, quietMs: number, timeoutMs = 20_000): Promise<ExporterCounters> {
+/** Counters once they have stopped moving for a second: the datagrams still in the socket and the
+ * exporter's event queue (flushed every 200 ms) have drained. */
+async function settledCounters(metricsUrl: string, quietMs = 1000, timeoutMs = 20_000): Promise<ExporterCounters> {
   const deadline = Date.now() + timeoutMs;
   let last = await readCounters(metricsUrl);
   let quietSince = Date.now();
@@ -92,7 +92,6 @@ export async function runLossless(
   packing: StatsdPacking,
   workers: number,
   options: BenchOptions,
-  flushIntervalMs: number,
   log: (line: string) => void,
 ): Promise<LosslessRecord> {
   const exporter = await startStatsdExporter();
@@ -100,12 +99,11 @@ export async function runLossless(
   try {
     app = await startApp(appStatsdArgs(exporter.statsdPort, packing), { workers, env: CLEAN_ENV });
     const metricsUrl = `${exporter.url}/metrics`;
-    const quietMs = Math.max(1000, 5 * flushIntervalMs);
     let before: ExporterCounters | undefined;
     const { load, memory } = await saturate(app, options, async () => {
-      before = await settledCounters(metricsUrl, quietMs);
+      before = await settledCounters(metricsUrl);
     });
-    const after = await settledCounters(metricsUrl, quietMs);
+    const after = await settledCounters(metricsUrl);
     const record: LosslessRecord = {
       packing,
       workers,

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULTS, STATSD_PACKINGS, type StatsdPacking } from '../app/src/config';
+import { LOOPBACK_DATAGRAM_BYTES } from '../app/src/statsd/datagram-stream';
 import { stopAll } from '../harness/processes';
 import { requireTool, ROOT, startStatsdExporter } from '../harness/stack';
 import { ArgsError, parseArgs, USAGE, type BenchOptions } from './args';
@@ -72,7 +73,7 @@ async function bench(options: BenchOptions): Promise<void> {
   log(`bench: nothing lost and memory, ~${options.losslessS} s at saturation per packing and with metrics off, ${workers} workers`);
   const lossless: LosslessRecord[] = [];
   for (const packing of losslessOrder(defaultPacking)) {
-    lossless.push(await runLossless(packing, workers, options, DEFAULTS.statsdFlushIntervalMs, log));
+    lossless.push(await runLossless(packing, workers, options, log));
   }
   const memoryControl = await runMemoryControl(workers, options, log);
 
@@ -84,7 +85,7 @@ async function bench(options: BenchOptions): Promise<void> {
     contenders: all.map(({ id, label }) => ({ id, label })),
     defaultPacking,
     packings: [...STATSD_PACKINGS],
-    flushIntervalMs: DEFAULTS.statsdFlushIntervalMs,
+    maxDatagramBytes: LOOPBACK_DATAGRAM_BYTES,
     runs,
     lossless,
     memoryControl,

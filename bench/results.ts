@@ -4,7 +4,7 @@ import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
 import type { CpuShare, Machine } from './machine';
 
-export const SCHEMA = 3;
+export const SCHEMA = 4;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -75,7 +75,8 @@ export interface RawResults {
   /** The app's current default --statsd-packing and --statsd-flush-interval. */
   readonly defaultPacking: string;
   readonly packings: readonly string[];
-  readonly flushIntervalMs: number;
+  /** The `buffer` packing's largest datagram to the bench's exporter (on loopback). */
+  readonly maxDatagramBytes: number;
   readonly runs: readonly RunRecord[];
   readonly lossless: readonly LosslessRecord[];
   readonly memoryControl: MemoryControlRecord | null;

@@ -26,7 +26,6 @@ describe('defaults (Gunicorn\'s where it has the option)', () => {
     ['empty prefix', config.statsd.prefix, ''],
     ['no tags', config.statsd.tags, ''],
     ['packing buffer, chosen by the benchmark', config.statsd.packing, 'buffer'],
-    ['flush interval 10 ms', config.statsd.flushIntervalMs, 10],
     ['no access log', config.accessLogfile, null],
     ['log level info', config.logLevel, 'info'],
     ['runtime metrics listener off', config.metricsBind, null],
@@ -50,7 +49,7 @@ describe('options', () => {
     const config = parseConfig([
       '--bind', '0.0.0.0:8000', '--bind=[::1]:8001', '--workers=3', '--timeout', '5', '--graceful-timeout=0.5',
       '--statsd-host', 'statsd-exporter:9125', '--statsd-prefix=flask_app', '--dogstatsd-tags', 'env:prod,app:flask',
-      '--statsd-packing', 'buffer', '--statsd-flush-interval=25', '--access-logfile', '-', '--log-level', 'WARNING',
+      '--statsd-packing', 'buffer', '--access-logfile', '-', '--log-level', 'WARNING',
       '--metrics-bind=127.0.0.1:9464', '--demo-delay-scale', '0.01', '--check-config', '--enable-backlog-metric',
     ], NO_ENV);
     expect(config).toEqual({
@@ -63,7 +62,6 @@ describe('options', () => {
         prefix: 'flask_app.',
         tags: 'env:prod,app:flask',
         packing: 'buffer',
-        flushIntervalMs: 25,
       },
       accessLogfile: '-',
       logLevel: 'warning',
@@ -161,8 +159,6 @@ describe('bad input: one line naming the option (or variable) and the value', ()
     ['instance tag of an empty hostname', ['--dogstatsd-tags', 'instance:'], {}, '--dogstatsd-tags: "instance:" has tag "instance:", which is not key:value'],
     ['trailing comma makes an empty tag', ['--dogstatsd-tags', 'a:b,'], {}, '--dogstatsd-tags: "a:b," has tag "", which is not key:value'],
     ['unknown packing', ['--statsd-packing', 'udp'], {}, '--statsd-packing: "udp" is not one of line, request, buffer'],
-    ['flush interval 0', ['--statsd-flush-interval', '0'], {},
-      '--statsd-flush-interval: "0" is not a whole number of milliseconds in 1..1000'],
     ['unknown log level', ['--log-level', 'verbose'], {}, '--log-level: "verbose" is not one of debug, info, warning, error, critical'],
     ['empty access log path', ['--access-logfile='], {}, '--access-logfile: "" is empty'],
     ['metrics-bind port 70000', ['--metrics-bind', '127.0.0.1:70000'], {}, '--metrics-bind: "127.0.0.1:70000" has port 70000, not in 1..65535'],
@@ -218,7 +214,7 @@ describe('--help', () => {
     const text = helpText();
     for (const option of [
       '--bind', '--workers', '--timeout', '--graceful-timeout', '--statsd-host', '--statsd-prefix', '--dogstatsd-tags',
-      '--statsd-packing', '--statsd-flush-interval', '--access-logfile', '--log-level', '--metrics-bind',
+      '--statsd-packing', '--access-logfile', '--log-level', '--metrics-bind',
       '--demo-delay-scale', '--enable-backlog-metric', '--check-config', '--help',
     ]) {
       const line = text.split('\n').find((candidate) => candidate.includes(` ${option} `) || candidate.endsWith(` ${option}`)

@@ -121,7 +121,7 @@ describe('counter lines on a real UDP socket', () => {
   it('critical/error/warning/exception send gunicorn.log.<level> after writing; debug/info send nothing', async () => {
     udp = await collectUdp();
     statsd = createGunicornStatsd({
-      target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix('flask_app'), tags: 'env:test', packing: 'line', flushIntervalMs: 10,
+      target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix('flask_app'), tags: 'env:test', packing: 'line',
       warn: () => {},
     });
     const out = capture();

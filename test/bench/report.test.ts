@@ -88,7 +88,7 @@ function raw(overrides: Partial<RawResults> = {}): RawResults {
     contenders: CONTENDERS.map((id) => ({ id, label: `label of ${id}` })),
     defaultPacking: 'line',
     packings: ['line', 'request', 'buffer'],
-    flushIntervalMs: 10,
+    maxDatagramBytes: 16_000,
     runs,
     lossless: [lossless('line', 60_000, 60_000), lossless('request', 60_000, 60_000), lossless('buffer', 60_000, 59_990, 0, 3)],
     memoryControl: {

@@ -27,7 +27,6 @@ export async function harness(overrides: Partial<AppDeps> & { tags?: string } = 
     prefix: normalisePrefix(PREFIX),
     tags: overrides.tags ?? '',
     packing: 'line',
-    flushIntervalMs: 10,
     warn: (message) => {
       throw new Error(`unexpected StatsD warning: ${message}`);
     },

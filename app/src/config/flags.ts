@@ -3,7 +3,6 @@
 import type { StatsdPacking } from '../statsd/options';
 import { STATSD_PACKINGS } from '../statsd/options';
 import { ConfigError, quote } from './error';
-import { MAX_FLUSH_INTERVAL_MS } from './validate';
 
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,12 +25,11 @@ export const DEFAULTS = Object.freeze({
   statsdEnvPort: 8125,
   statsdPrefix: '',
   dogstatsdTags: '',
-  /** Lines batched into datagrams of up to 1432 bytes, sent at the end of each event-loop turn, each
-   * line byte-identical to Gunicorn's: the benchmark (docs/benchmarks.md) measured it the cheapest
-   * and the one that loses fewest lines at saturation. `line` is Gunicorn's one datagram per line. */
+  /** The lines of each event-loop turn batched into as few datagrams as fit the path (1432 bytes;
+   * 16,000 to a loopback address), sent at the end of the turn, each line byte-identical to
+   * Gunicorn's: the benchmark (docs/benchmarks.md) measured it the cheapest and the one that loses
+   * fewest lines at saturation. `line` is Gunicorn's one datagram per line. */
   statsdPacking: 'buffer' as StatsdPacking,
-  /** hot-shots' periodic flush in the `buffer` packing: only a backstop, lines leave at the end of the turn. */
-  statsdFlushIntervalMs: 10,
   accessLogfile: null,
   logLevel: 'info' as LogLevel,
   metricsBind: null,
@@ -40,7 +38,7 @@ export const DEFAULTS = Object.freeze({
 
 export type OptionKey =
   | 'bind' | 'workers' | 'timeout' | 'gracefulTimeout' | 'statsdHost' | 'statsdPrefix' | 'dogstatsdTags'
-  | 'statsdPacking' | 'statsdFlushInterval' | 'accessLogfile' | 'logLevel' | 'metricsBind'
+  | 'statsdPacking' | 'accessLogfile' | 'logLevel' | 'metricsBind'
   | 'demoDelayScale' | 'enableBacklogMetric' | 'checkConfig' | 'help';
 
 export interface OptionSpec {
@@ -69,9 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'dogstatsdTags', flag: '--dogstatsd-tags', metavar: 'K:V,K2:V2', defaultText: 'none',
     help: 'Tags appended to every line as |#K:V,K2:V2 (blanks around the value stripped, as Gunicorn does).' },
   { key: 'statsdPacking', flag: '--statsd-packing', metavar: STATSD_PACKINGS.join('|'), defaultText: DEFAULTS.statsdPacking,
-    help: 'line: one datagram per line (as Gunicorn); request: a request\'s lines in one datagram; buffer: batch up to 1432 bytes, sent at the end of each event-loop turn.' },
-  { key: 'statsdFlushInterval', flag: '--statsd-flush-interval', metavar: 'MS', defaultText: String(DEFAULTS.statsdFlushIntervalMs),
-    help: `hot-shots' periodic flush in the buffer packing, a backstop (1..${MAX_FLUSH_INTERVAL_MS}).` },
+    help: 'line: one datagram per line (as Gunicorn); request: a request\'s lines in one datagram; buffer: each event-loop turn\'s lines in as few datagrams as fit (1432 bytes, 16000 to loopback), sent at the end of the turn.' },
   { key: 'accessLogfile', flag: '--access-logfile', metavar: 'PATH|-', defaultText: 'none',
     help: 'Write an access log line per request to PATH, or to stdout with "-".' },
   { key: 'logLevel', flag: '--log-level', metavar: LOG_LEVELS.join('|'), defaultText: DEFAULTS.logLevel,

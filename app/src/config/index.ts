@@ -8,7 +8,7 @@ import { STATSD_PACKINGS, type StatsdOptions } from '../statsd/options';
 import { environmentTokens, statsdTargetFromEnvironment, variable, type Environment } from './environment';
 import { DEFAULTS, LOG_LEVELS, tokenize, type LogLevel, type OptionKey, type Token } from './flags';
 import {
-  checkNonEmpty, checkPrefix, checkTags, MAX_FLUSH_INTERVAL_MS, parseAddress, parseChoice, parseIntegerInRange,
+  checkNonEmpty, checkPrefix, checkTags, parseAddress, parseChoice,
   parseNonNegativeNumber, parsePositiveInteger, parseSeconds,
 } from './validate';
 
@@ -73,7 +73,6 @@ export function parseConfig(argv: readonly string[], env: Environment): Config {
   const hostToken = last('statsdHost');
   const tagsToken = last('dogstatsdTags');
   const packingToken = last('statsdPacking');
-  const flushToken = last('statsdFlushInterval');
   const accessToken = last('accessLogfile');
   const logLevelToken = last('logLevel');
   const metricsToken = last('metricsBind');
@@ -94,9 +93,6 @@ export function parseConfig(argv: readonly string[], env: Environment): Config {
       prefix: normalisePrefix(prefix),
       tags: tagsToken ? checkTags(tagsToken.written, tagsToken.value) : DEFAULTS.dogstatsdTags,
       packing: packingToken ? parseChoice(packingToken.written, packingToken.value, STATSD_PACKINGS) : DEFAULTS.statsdPacking,
-      flushIntervalMs: flushToken
-        ? parseIntegerInRange(flushToken.written, flushToken.value, 1, MAX_FLUSH_INTERVAL_MS, 'milliseconds')
-        : DEFAULTS.statsdFlushIntervalMs,
     },
     accessLogfile: accessToken ? checkNonEmpty(accessToken.written, accessToken.value) : DEFAULTS.accessLogfile,
     // Gunicorn lower-cases the level name before looking it up.

@@ -6,7 +6,6 @@ import { ConfigError, quote } from './error';
 
 /** setTimeout's ceiling (2^31-1 ms): a longer timeout would silently fire after 1 ms in Node. */
 const MAX_SECONDS = 2_147_483;
-export const MAX_FLUSH_INTERVAL_MS = 1000;
 
 export function parseAddress(option: string, raw: string): Address {
   let host: string;
@@ -55,12 +54,6 @@ export function parsePort(option: string, raw: string, portText: string): number
 export function parsePositiveInteger(option: string, raw: string): number {
   const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${option}: ${quote(raw)} is not a positive integer`);
-  return value;
-}
-
-export function parseIntegerInRange(option: string, raw: string, min: number, max: number, unit: string): number {
-  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= min && value <= max)) throw new ConfigError(`${option}: ${quote(raw)} is not a whole number of ${unit} in ${min}..${max}`);
   return value;
 }
 

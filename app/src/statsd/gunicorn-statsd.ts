@@ -46,7 +46,6 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
     ...options.transport,
     target: options.target,
     packing: options.packing,
-    flushIntervalMs: options.flushIntervalMs,
     warn: options.warn,
     info: options.info,
   });

@@ -5,7 +5,7 @@ import type { Address } from '../address';
 import type { StatsdPrefix } from './lines';
 
 export const STATSD_PACKINGS = ['line', 'request', 'buffer'] as const;
-/** line: one datagram per line (as Gunicorn); request: one datagram per call; buffer: size/interval batching. */
+/** line: one datagram per line (as Gunicorn); request: one datagram per call; buffer: one turn's lines in as few datagrams as fit. */
 export type StatsdPacking = (typeof STATSD_PACKINGS)[number];
 
 export interface StatsdOptions {
@@ -16,6 +16,4 @@ export interface StatsdOptions {
   /** The dogstatsd tags, stripped as Gunicorn strips them ('' = none), validated as key:value[,key:value...]. */
   readonly tags: string;
   readonly packing: StatsdPacking;
-  /** `buffer` packing: hot-shots' periodic flush, a backstop (lines leave at the end of each turn). */
-  readonly flushIntervalMs: number;
 }

@@ -1,7 +1,7 @@
 // Puts pre-formatted StatsD lines on the wire through hot-shots, and adds what hot-shots has no
 // notion of: an outage (one warning when sending fails, one message when it works again), a
 // connected socket that sees a closed port, a host name kept resolved in the background, lines
-// that leave at the end of the event-loop turn, and a close() that cannot hang.
+// that leave at the end of the event-loop turn (turn-packer.ts), and a close() that cannot hang.
 //
 // hot-shots (17.1.1, node_modules/hot-shots/lib) carries the bytes verbatim only through its raw
 // send() with every Datadog feature off: `datadog: false` (else any DD_* variable switches it to
@@ -9,21 +9,23 @@
 // DD_TAGS, DD_ENV, DD_SERVICE, DD_VERSION and DD_ENTITY_ID become tags on every line),
 // `includeDatadogTelemetry: false` (its own datadog.dogstatsd.client.* lines), no globalTags, and
 // an explicit protocol (else DD_DOGSTATSD_URL, DD_DOGSTATSD_SOCKET, DD_AGENT_HOST and
-// DD_DOGSTATSD_PORT choose the destination).
+// DD_DOGSTATSD_PORT choose the destination). Its buffer is off (`maxBufferSize: 0`): each send()
+// is one datagram, and the `buffer` packing joins the lines before hot-shots sees them.
 //
-// hot-shots batches and writes every datagram; it writes them to a stream of ours
-// (datagram-stream.ts) rather than to its own UDP socket, which is unconnected: Linux reports a
-// closed port (ICMP port-unreachable) only to a connected socket, so with hot-shots' socket a
-// stopped exporter would drop the lines without a word.
+// hot-shots writes every datagram to a stream of ours (datagram-stream.ts) rather than to its own
+// UDP socket, which is unconnected: Linux reports a closed port (ICMP port-unreachable) only to a
+// connected socket, so with hot-shots' socket a stopped exporter would drop the lines without a
+// word.
 import { isIP } from 'node:net';
 import type { Writable } from 'node:stream';
 import StatsD, { type ClientOptions, type StatsD as StatsDClient } from 'hot-shots';
 import type { Address } from '../address';
-import { createDatagramStream } from './datagram-stream';
+import { createDatagramStream, maxDatagramBytesTo } from './datagram-stream';
 import type { StatsdOptions } from './options';
 import { systemLookup, type Lookup } from './resolver';
+import { createTurnPacker } from './turn-packer';
 
-export interface TransportOptions extends Pick<StatsdOptions, 'packing' | 'flushIntervalMs'> {
+export interface TransportOptions extends Pick<StatsdOptions, 'packing'> {
   readonly target: Address;
   /** Called once when an outage starts (never per datagram). Must not count as a server log event. */
   readonly warn: (message: string) => void;
@@ -35,7 +37,7 @@ export interface TransportOptions extends Pick<StatsdOptions, 'packing' | 'flush
   readonly retryIntervalMs?: number;
   /** An outage ends once sending has gone this long without an error. */
   readonly recoveryQuietMs?: number;
-  /** Largest datagram `buffer` packing builds (a longer single line goes alone). */
+  /** Largest datagram `buffer` packing builds (a longer single line goes alone); defaults to what fits the path. */
   readonly maxDatagramBytes?: number;
   /** flush()/close() never wait longer than this. */
   readonly flushTimeoutMs?: number;
@@ -47,7 +49,7 @@ export interface StatsdTransport {
   /**
    * Hands lines over for sending; never throws, never waits. `line`: one datagram per line, sent
    * now. `request`: the lines of one call in one datagram, sent now. `buffer`: joined with the
-   * other lines of this event-loop turn, sent at its end.
+   * other lines of this event-loop turn, sent at its end (or sooner, once a datagram is full).
    */
   send(lines: readonly string[]): void;
   /** Resolves once every line given so far has been handed to the kernel (or lost to an outage). */
@@ -68,7 +70,6 @@ const RETRY_INTERVAL_MS = 1_000; // during an outage, look again every second at
 // its network is down between two bursts of refusals (measured on Docker 20.10: 0.4-0.65 s on an
 // idle machine): only a quiet period longer than that gap proves the outage is over.
 const RECOVERY_QUIET_MS = 3_000;
-const MAX_DATAGRAM_BYTES = 1432; // fits a 1500-byte MTU with IPv4/IPv6 and tunnel headers to spare
 const FLUSH_TIMEOUT_MS = 5_000; // shutdown must not hang on a resolver
 
 export function createTransport(options: TransportOptions): StatsdTransport {
@@ -109,32 +110,34 @@ export function createTransport(options: TransportOptions): StatsdTransport {
     onError: fail,
   });
 
-  const buffered = packing === 'buffer';
   const clientOptions: ClientOptions = {
     protocol: 'stream',
     stream: stream as unknown as Writable,
     datadog: false,
     includeDataDogTags: false,
     includeDatadogTelemetry: false,
-    maxBufferSize: buffered ? options.maxDatagramBytes ?? MAX_DATAGRAM_BYTES : 0,
-    bufferFlushInterval: options.flushIntervalMs,
+    maxBufferSize: 0,
     errorHandler: fail,
   };
   const client = new StatsD(clientOptions) as StatsDClient & RawSend;
 
-  // `buffer` packing: hot-shots' buffer joins the lines and sends a datagram whenever the next line
-  // would not fit; what remains leaves at the end of the turn in which it was queued, so a worker
-  // killed right after a response has already sent that response's lines (a timer would hold
-  // them for its interval), and at saturation a turn still serves many requests per datagram.
-  let flushScheduled = false;
-  const flushTurn = (): void => {
-    flushScheduled = false;
+  /** One datagram to hot-shots; metrics never break a request, so anything unexpected is an outage. */
+  function sendDatagram(datagram: string): void {
     try {
-      client.flush();
+      client.send(datagram, undefined, undefined);
     } catch (error) {
       fail(error);
     }
-  };
+  }
+
+  const maxDatagramBytes = options.maxDatagramBytes;
+  const packer = packing === 'buffer'
+    ? createTurnPacker({
+      // The path decides, once per datagram: a restarted exporter may come back at another address.
+      maxDatagramBytes: maxDatagramBytes === undefined ? () => maxDatagramBytesTo(stream.address) : () => maxDatagramBytes,
+      send: sendDatagram,
+    })
+    : null;
 
   let closed = false;
   let closing: Promise<void> | null = null;
@@ -158,32 +161,23 @@ export function createTransport(options: TransportOptions): StatsdTransport {
   return {
     send(lines) {
       if (closed || lines.length === 0) return;
-      try {
-        if (packing === 'line') {
-          for (const line of lines) client.send(line, undefined, undefined);
-          return;
-        }
-        client.send(lines.length === 1 ? lines[0] : lines.join('\n'), undefined, undefined);
-        if (buffered && !flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flushTurn);
-        }
-      } catch (error) {
-        // Metrics never break a request; anything unexpected is an outage like any other.
-        fail(error);
-      }
+      if (packer) packer.add(lines);
+      else if (packing === 'line') for (const line of lines) sendDatagram(line);
+      else sendDatagram(lines.length === 1 ? lines[0] : lines.join('\n'));
     },
     flush() {
       if (closed) return Promise.resolve();
-      // Every queued line is in hot-shots' buffer; its flush sends it and waits for the datagrams
-      // still in flight.
-      return withTimeout((done) => client.flush(done));
+      // This turn's lines go now; hot-shots' flush then waits for the datagrams still in flight.
+      return withTimeout((done) => {
+        packer?.drain();
+        client.flush(done);
+      });
     },
     close() {
       closing ??= withTimeout((done) => {
         closed = true;
-        // hot-shots' close() sends what its buffer holds, waits for the datagrams in flight, then
-        // destroys the stream.
+        packer?.drain();
+        // hot-shots' close() waits for the datagrams in flight, then destroys the stream.
         client.close(done);
       }).then(() => {
         if (recoveryTimer) clearTimeout(recoveryTimer);

@@ -35,7 +35,7 @@ afterEach(async () => {
 async function start(release: Promise<void>): Promise<Running> {
   const udp = await collectUdp();
   const metrics = createGunicornStatsd({
-    target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix('svc.flask_app'), tags: '', packing: 'line', flushIntervalMs: 10,
+    target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix('svc.flask_app'), tags: '', packing: 'line',
     warn: (message) => {
       throw new Error(message);
     },

@@ -1,9 +1,9 @@
 // The stream hot-shots writes to, on real sockets: one datagram per write without the newline
 // hot-shots' stream transport appends, refusals reported (not thrown, not emitted), and a
-// destroy() that hot-shots' close() can wait for.
+// destroy() that hot-shots' close() can wait for; and the datagram size each path gets.
 import * as dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDatagramStream, type DatagramStream } from '../../../app/src/statsd/datagram-stream';
+import { createDatagramStream, maxDatagramBytesTo, type DatagramStream } from '../../../app/src/statsd/datagram-stream';
 import { collectUdp } from '../../../harness/udp';
 
 const streams: DatagramStream[] = [];
@@ -77,5 +77,30 @@ describe('the datagram stream', () => {
     await written(stream, 'after:1|c\n');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(udp.datagrams).toEqual(['before:1|c']);
+  });
+});
+
+describe('the largest datagram for a path', () => {
+  it.each(['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '::ffff:127.0.0.1', '::FFFF:127.0.0.1'])(
+    'loopback %s: 16,000 bytes (lo never fragments them)', (address) => {
+      expect(maxDatagramBytesTo(address)).toBe(16_000);
+    });
+
+  it.each(['172.18.0.2', '10.0.0.1', '192.168.1.10', '128.0.0.1', '::ffff:10.0.0.1', 'fe80::1', '2001:db8::1'])(
+    'any other address %s: 1432 bytes (one 1500-byte MTU)', (address) => {
+      expect(maxDatagramBytesTo(address)).toBe(1432);
+    });
+
+  it('no address yet: 1432 bytes, the size that fits any path', () => {
+    expect(maxDatagramBytesTo(null)).toBe(1432);
+  });
+
+  it('the stream reports the address it is connected to, and none before', async () => {
+    const udp = await collectUdp();
+    closers.push(() => udp.close());
+    const stream = open(udp.port, { sent: 0, errors: [] });
+    expect(stream.address).toBeNull();
+    await written(stream, 'p.gunicorn.workers:1|g\n');
+    expect(stream.address).toBe('127.0.0.1');
   });
 });

@@ -19,7 +19,7 @@ async function start(prefix: string, tags: string, packing: StatsdPacking = 'lin
   udp = await collectUdp();
   const warnings: string[] = [];
   statsd = createGunicornStatsd({
-    target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix(prefix), tags, packing, flushIntervalMs: 10,
+    target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix(prefix), tags, packing,
     warn: (message) => warnings.push(message),
   });
   return { udp, statsd, warnings };
@@ -86,7 +86,7 @@ describe('workers(n) and log(level)', () => {
 
 describe('metrics off (no --statsd-host)', () => {
   it('is a no-op that never throws', async () => {
-    const off = createGunicornStatsd({ target: null, prefix: normalisePrefix(''), tags: '', packing: 'line', flushIntervalMs: 10, warn: () => {} });
+    const off = createGunicornStatsd({ target: null, prefix: normalisePrefix(''), tags: '', packing: 'line', warn: () => {} });
     expect(off.enabled).toBe(false);
     off.request(1n, 200);
     off.workers(2);

@@ -31,7 +31,6 @@ function transport(target: Address, packing: StatsdPacking, extra: Partial<Trans
   const created = createTransport({
     target,
     packing,
-    flushIntervalMs: 1000,
     warn: (message) => warnings.push(message),
     info: (message) => infos.push(message),
     ...extra,
@@ -96,10 +95,9 @@ describe('packing: exact datagrams', () => {
     expect(udp.datagrams).toEqual([LINES.join('\n'), 'p.gunicorn.log.warning:1|c|@1.0']);
   });
 
-  it('buffer: the lines of one event-loop turn leave together at its end, with no flush() and no timer', async () => {
+  it('buffer: the lines of one event-loop turn leave together at its end, with no flush()', async () => {
     const udp = await collector();
-    // The periodic flush is a minute away: only the end of the turn can send these.
-    const { transport: sender } = transport(loopback(udp.port), 'buffer', { flushIntervalMs: 60_000 });
+    const { transport: sender } = transport(loopback(udp.port), 'buffer');
     sender.send(LINES);
     sender.send(['p.gunicorn.workers:2|g']);
     await udp.waitFor((lines) => lines.length === 4);
@@ -108,7 +106,7 @@ describe('packing: exact datagrams', () => {
 
   it('buffer: lines of the next turn go in the next datagram', async () => {
     const udp = await collector();
-    const { transport: sender } = transport(loopback(udp.port), 'buffer', { flushIntervalMs: 60_000 });
+    const { transport: sender } = transport(loopback(udp.port), 'buffer');
     sender.send(LINES);
     await new Promise((resolve) => setImmediate(resolve));
     sender.send(['p.gunicorn.workers:2|g']);
@@ -118,19 +116,34 @@ describe('packing: exact datagrams', () => {
 
   it('buffer: a datagram is sent as soon as the next line would not fit', async () => {
     const udp = await collector();
-    const { transport: sender } = transport(loopback(udp.port), 'buffer', { maxDatagramBytes: 21, flushIntervalMs: 60_000 });
+    const { transport: sender } = transport(loopback(udp.port), 'buffer', { maxDatagramBytes: 21 });
     sender.send(['aaaaaaaaa1']);
     sender.send(['aaaaaaaaa2']);
     sender.send(['aaaaaaaaa3']);
     await udp.waitFor((lines) => lines.length === 3);
     expect(udp.datagrams).toEqual(['aaaaaaaaa1\naaaaaaaaa2', 'aaaaaaaaa3']);
   });
+
+  it('buffer: to a loopback address, one turn\'s lines fill datagrams of up to 16,000 bytes', async () => {
+    const udp = await collector();
+    const { transport: sender } = transport(loopback(udp.port), 'buffer');
+    // 200 lines of 99 bytes (100 with the separator): 20,000 bytes, so one full datagram and the rest.
+    const lines = Array.from({ length: 200 }, (_, i) => `p.gunicorn.request.status.200:1|c|@1.0|#i:${String(i).padStart(3, '0')}`.padEnd(99, 'x'));
+    // A first line arriving proves the socket is connected, so the path is known when the turn starts.
+    sender.send(['p.gunicorn.workers:1|g']);
+    await udp.waitFor((received) => received.length === 1);
+    udp.clear();
+    sender.send(lines);
+    await udp.waitFor((received) => received.length === 200);
+    expect(udp.datagrams.map((datagram) => Buffer.byteLength(datagram))).toEqual([160 * 100 - 1, 40 * 100 - 1]);
+    expect(udp.lines()).toEqual(lines);
+  });
 });
 
 describe('flush and close', () => {
   it.each(['line', 'request', 'buffer'] as const)('%s: flush() hands every line to the kernel before resolving', async (packing) => {
     const udp = await collector();
-    const { transport: sender } = transport(loopback(udp.port), packing, { flushIntervalMs: 60_000 });
+    const { transport: sender } = transport(loopback(udp.port), packing);
     for (let i = 0; i < 50; i += 1) sender.send([`p.gunicorn.requests:1|c|@1.0|#i:${i}`]);
     await sender.flush();
     const lines = await udp.waitFor((received) => received.length === 50);
@@ -139,7 +152,7 @@ describe('flush and close', () => {
 
   it.each(['line', 'request', 'buffer'] as const)('%s: close() delivers every line, then drops later sends without throwing', async (packing) => {
     const udp = await collector();
-    const { transport: sender, warnings } = transport(loopback(udp.port), packing, { flushIntervalMs: 60_000 });
+    const { transport: sender, warnings } = transport(loopback(udp.port), packing);
     sender.send(LINES);
     await sender.close();
     await udp.waitFor((lines) => lines.length === 3);
@@ -163,7 +176,7 @@ describe('flush and close', () => {
 describe('outages: never throw, warn once per outage, say once when it works again', () => {
   it.each(['line', 'request', 'buffer'] as const)('%s: no listener: sends keep going, one warning; a listener appears: one recovery; it goes: a new warning', async (packing) => {
     const port = await closedPort();
-    const { transport: sender, warnings, infos } = transport(loopback(port), packing, { recoveryQuietMs: 100, flushIntervalMs: 60_000 });
+    const { transport: sender, warnings, infos } = transport(loopback(port), packing, { recoveryQuietMs: 100 });
 
     await sendUntil(sender, 'down', () => warnings.length > 0, 'the first warning');
     for (let i = 0; i < 30; i += 1) {
@@ -223,7 +236,6 @@ describe('outages: never throw, warn once per outage, say once when it works aga
     const { transport: sender, warnings, infos } = transport({ host: 'statsd.test', port: udp.port }, packing, {
       retryIntervalMs: 20,
       recoveryQuietMs: 50,
-      flushIntervalMs: 60_000,
       lookup: async () => {
         if (!resolvable) throw Object.assign(new Error('getaddrinfo ENOTFOUND statsd.test'), { code: 'ENOTFOUND' });
         return '127.0.0.1';
@@ -239,24 +251,6 @@ describe('outages: never throw, warn once per outage, say once when it works aga
     expect(warnings).toHaveLength(1);
     expect(infos).toEqual([`statsd: sending to statsd.test:${udp.port} again`]);
     expect(udp.lines().every((line) => line.startsWith('late:') || line.startsWith('later:'))).toBe(true);
-  });
-  it('buffer: hot-shots\' own periodic flush sending the lines first does not pass for a recovery', async () => {
-    // Sends from timer callbacks, with hot-shots' interval at 1 ms: its flush often runs between a
-    // send and the end of the turn, leaving the end-of-turn flush nothing to send.
-    const { transport: sender, warnings, infos } = transport({ host: 'statsd.test', port: 9 }, 'buffer', {
-      flushIntervalMs: 1,
-      retryIntervalMs: 20,
-      lookup: async () => {
-        throw Object.assign(new Error('getaddrinfo ENOTFOUND statsd.test'), { code: 'ENOTFOUND' });
-      },
-    });
-    for (let i = 0; i < 150; i += 1) {
-      sender.send([`down:${i}|c|@1.0`]);
-      await sleep(2);
-    }
-    await sender.flush();
-    expect(warnings).toHaveLength(1);
-    expect(infos).toEqual([]);
   });
 });
 
