@@ -1,6 +1,7 @@
 // StatsD outages: nothing listening, a name that does not resolve, the exporter killed and started
 // again under load. Every request keeps its normal status, no process dies, the server warns once
 // per outage and says once that it sends again, and the lines flow again without restarting the app.
+import * as dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freeUdpPort, LOOPBACK } from '../../harness/ports';
 import { stopAll } from '../../harness/processes';
@@ -155,5 +156,33 @@ describe('when the exporter is killed and started again during load', () => {
         `outage warnings by pid ${JSON.stringify([...warnings])}; the restarted exporter counted ` +
         `${before.requests} requests, ${before.durations} durations, ${sumOf(before.byStatus)} statuses before the exact phase`,
     );
+  });
+});
+
+describe('when the exporter stalls while a burst arrives', () => {
+  it('keeps a burst larger than a default receive buffer holds, and counts every line once it runs again', async () => {
+    const exporter = await startStatsdExporter();
+    const sender = dgram.createSocket('udp4');
+    try {
+      await new Promise<void>((resolve) => sender.connect(exporter.statsdPort, LOOPBACK, resolve));
+      // 150 datagrams of 25 request lines (925 bytes): Linux charges each about 2.3 KB of the
+      // receiver's buffer, so they need about 350 KB: more than the default 212992 bytes hold, less
+      // than the 425984 the exporter gets wherever net.core.rmem_max is at least its default.
+      const datagram = Array.from({ length: 25 }, () => `${APP}.gunicorn.requests:1|c|@1.0`).join('\n');
+      const before = await exporterSnapshot(exporter.url, APP);
+      exporter.process.signal('SIGSTOP');
+      try {
+        for (let i = 0; i < 150; i += 1) await new Promise<void>((resolve, reject) => sender.send(datagram, (error) => (error ? reject(error) : resolve())));
+      } finally {
+        exporter.process.signal('SIGCONT');
+      }
+      // Polls until the whole burst is counted; if some was dropped, the assertion shows how much.
+      const after = await waitUntil('the whole burst counted', () => exporterSnapshot(exporter.url, APP),
+        (snapshot) => snapshot.requests - before.requests >= 3750, 10_000).catch(() => exporterSnapshot(exporter.url, APP));
+      expect({ datagrams: after.udpPackets - before.udpPackets, requests: after.requests - before.requests })
+        .toEqual({ datagrams: 150, requests: 3750 });
+    } finally {
+      sender.close();
+    }
   });
 });

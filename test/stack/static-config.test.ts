@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { requireTool, ROOT } from '../../harness/stack';
+import { EXPORTER_READ_BUFFER_BYTES, requireTool, ROOT } from '../../harness/stack';
 
 const MAPPING = path.join(ROOT, 'etc', 'statsd-exporter', 'statsd.conf');
 const PROMETHEUS_DIR = path.join(ROOT, 'etc', 'prometheus');
@@ -241,6 +241,11 @@ describe('docker-compose.yaml', () => {
     }).toEqual({ bind: '8000/tcp', metricsBind: '9464/tcp', statsd: 'statsd-exporter 9125/udp' });
     expect(listeningPorts(app)).toEqual(expect.arrayContaining(['8000/tcp', '9464/tcp']));
     expect(listeningPorts(exporter)).toContain('9125/udp');
+  });
+
+  it('the exporter the tests and the bench run asks for the receive buffer compose gives it', () => {
+    const readBuffer = compose.services['statsd-exporter'].command?.find((arg) => arg.startsWith('--statsd.read-buffer='));
+    expect(readBuffer).toBe(`--statsd.read-buffer=${EXPORTER_READ_BUFFER_BYTES}`);
   });
 
   it('publishes host ports on 127.0.0.1 only', () => {
