@@ -37,6 +37,9 @@ export interface StatsdExporter {
   stop(): Promise<void>;
 }
 
+/** The receive buffer compose asks for (`--statsd.read-buffer`): the tests and the bench run that exporter. */
+export const EXPORTER_READ_BUFFER_BYTES = 4_194_304;
+
 export async function startStatsdExporter(
   mappingFile = path.join(ETC, 'statsd-exporter', 'statsd.conf'),
 ): Promise<StatsdExporter> {
@@ -50,6 +53,7 @@ export async function startStatsdExporter(
       `--statsd.listen-udp=${LOOPBACK}:${statsdPort}`,
       `--statsd.listen-tcp=${LOOPBACK}:${statsdPort}`,
       `--web.listen-address=${LOOPBACK}:${webPort}`,
+      `--statsd.read-buffer=${EXPORTER_READ_BUFFER_BYTES}`,
     ]);
     await waitForHttp(`${url}/-/ready`);
     return started;
