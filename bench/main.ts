@@ -5,7 +5,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULTS, STATSD_PACKINGS, type StatsdPacking } from '../app/src/config';
-import { LOOPBACK_DATAGRAM_BYTES } from '../app/src/statsd/datagram-stream';
+import { maxDatagramBytesTo } from '../app/src/statsd/datagram-stream';
+import { LOOPBACK } from '../harness/ports';
 import { stopAll } from '../harness/processes';
 import { requireTool, ROOT, startStatsdExporter } from '../harness/stack';
 import { ArgsError, parseArgs, USAGE, type BenchOptions } from './args';
@@ -85,7 +86,8 @@ async function bench(options: BenchOptions): Promise<void> {
     contenders: all.map(({ id, label }) => ({ id, label })),
     defaultPacking,
     packings: [...STATSD_PACKINGS],
-    maxDatagramBytes: LOOPBACK_DATAGRAM_BYTES,
+    // What the app's own rule gives the address the bench's exporter listens on.
+    maxDatagramBytes: maxDatagramBytesTo(LOOPBACK),
     runs,
     lossless,
     memoryControl,

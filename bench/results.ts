@@ -72,7 +72,7 @@ export interface RawResults {
   readonly options: BenchOptions;
   readonly tools: Readonly<Record<string, string>>;
   readonly contenders: readonly { readonly id: string; readonly label: string }[];
-  /** The app's current default --statsd-packing and --statsd-flush-interval. */
+  /** The app's current default --statsd-packing. */
   readonly defaultPacking: string;
   readonly packings: readonly string[];
   /** The `buffer` packing's largest datagram to the bench's exporter (on loopback). */

@@ -55,14 +55,14 @@ interface Waiting {
 }
 
 /** Fits a 1500-byte MTU (Ethernet, a Docker bridge) with IPv4 or IPv6 and tunnel headers to spare. */
-export const NETWORK_DATAGRAM_BYTES = 1432;
+const NETWORK_DATAGRAM_BYTES = 1432;
 /**
  * To a loopback address (an exporter beside the app) nothing fragments below the 65536-byte MTU of
  * `lo`. 16,000 bytes hold the lines of a whole saturated turn (50 connections: about 7 KB) in one
  * datagram, and Linux charges such a datagram 17,749 bytes of the receiver's buffer where it
  * charges a 1432-byte one 2,315: per line, large datagrams fill that buffer more slowly.
  */
-export const LOOPBACK_DATAGRAM_BYTES = 16_000;
+const LOOPBACK_DATAGRAM_BYTES = 16_000;
 
 /** The largest datagram worth building for `address` (null: not known yet, so the safe size). */
 export function maxDatagramBytesTo(address: string | null): number {
