@@ -61,22 +61,32 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
     }
     return line;
   };
+  // Every line is the prefix, ASCII text and the suffix, so its UTF-8 length is its length plus
+  // what the prefix and the suffix add beyond one byte per character: worked out here once, so
+  // the packing need not measure each line (the config admits only ASCII, which adds nothing).
+  const bytesBeyondLength = Buffer.byteLength(prefix) - prefix.length + Buffer.byteLength(suffix) - suffix.length;
+  const sendLine = (line: string): void => transport.send([line], line.length + bytesBeyondLength);
   return {
     enabled: true,
     request(elapsedNanoseconds, status) {
-      transport.send([durationLine(prefix, suffix, elapsedNanoseconds), requests, statusOf(status)]);
+      const duration = durationLine(prefix, suffix, elapsedNanoseconds);
+      const statusCounter = statusOf(status);
+      transport.send(
+        [duration, requests, statusCounter],
+        duration.length + requests.length + statusCounter.length + 2 + 3 * bytesBeyondLength,
+      );
     },
     workers(count) {
       // Gunicorn's arbiter reports the count right after spawning, so its gauge is never 0 (its
       // Statsd.log would pass a 0 through); a 0 from our master could only be a transient between
       // a death and the replacement, and would draw a false "no workers" on the dashboard.
-      if (count > 0) transport.send([workersLine(prefix, suffix, count)]);
+      if (count > 0) sendLine(workersLine(prefix, suffix, count));
     },
     backlog(connections) {
-      transport.send([backlogLine(prefix, suffix, connections)]);
+      sendLine(backlogLine(prefix, suffix, connections));
     },
     log(level) {
-      transport.send([logLine(prefix, suffix, level)]);
+      sendLine(logLine(prefix, suffix, level));
     },
     flush: () => transport.flush(),
     close: () => transport.close(),

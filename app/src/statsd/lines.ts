@@ -14,6 +14,7 @@
 export type CountedLogLevel = 'critical' | 'error' | 'warning' | 'exception';
 
 const SECONDS_PER_DAY = 86_400n;
+const ONE_SECOND_NANOSECONDS = 1_000_000_000n;
 
 /**
  * ".0", ".001", …, ".12", …, ".999": how Python prints n/1000 after the whole milliseconds, for
@@ -56,7 +57,14 @@ export function tagsSuffix(tags: string): string {
  * A negative elapsed time (impossible with a monotonic clock) is treated as 0.
  */
 export function formatMilliseconds(elapsedNanoseconds: bigint): string {
-  const totalMicroseconds = elapsedNanoseconds > 0n ? elapsedNanoseconds / 1000n : 0n;
+  if (elapsedNanoseconds < ONE_SECOND_NANOSECONDS) {
+    // Nearly every request: integers this small are exact in float64, which is cheaper than BigInt.
+    const nanoseconds = elapsedNanoseconds > 0n ? Number(elapsedNanoseconds) : 0;
+    const microseconds = (nanoseconds - (nanoseconds % 1000)) / 1000;
+    const fraction = microseconds % 1000;
+    return `${(microseconds - fraction) / 1000}${MICROSECOND_FRACTIONS[fraction]}`;
+  }
+  const totalMicroseconds = elapsedNanoseconds / 1000n;
   const seconds = Number((totalMicroseconds / 1_000_000n) % SECONDS_PER_DAY);
   const microseconds = Number(totalMicroseconds % 1_000_000n);
   if (seconds === 0) {

@@ -50,8 +50,10 @@ export interface StatsdTransport {
    * Hands lines over for sending; never throws, never waits. `line`: one datagram per line, sent
    * now. `request`: the lines of one call in one datagram, sent now. `buffer`: joined with the
    * other lines of this event-loop turn, sent at its end (or sooner, once a datagram is full).
+   * `bytes`, when the caller knows it, is the UTF-8 length of the lines joined with '\n': the
+   * `buffer` packing then need not measure them.
    */
-  send(lines: readonly string[]): void;
+  send(lines: readonly string[], bytes?: number): void;
   /** Resolves once every line given so far has been handed to the kernel (or lost to an outage). */
   flush(): Promise<void>;
   /** flush(), then release the socket; later sends are dropped. Idempotent. */
@@ -159,9 +161,9 @@ export function createTransport(options: TransportOptions): StatsdTransport {
   }
 
   return {
-    send(lines) {
+    send(lines, bytes) {
       if (closed || lines.length === 0) return;
-      if (packer) packer.add(lines);
+      if (packer) packer.add(lines, bytes ?? joinedBytes(lines));
       else if (packing === 'line') for (const line of lines) sendDatagram(line);
       else sendDatagram(lines.length === 1 ? lines[0] : lines.join('\n'));
     },
@@ -186,6 +188,13 @@ export function createTransport(options: TransportOptions): StatsdTransport {
       return closing;
     },
   };
+}
+
+/** The UTF-8 length of `lines` joined with '\n'. */
+function joinedBytes(lines: readonly string[]): number {
+  let bytes = lines.length - 1;
+  for (const line of lines) bytes += Buffer.byteLength(line);
+  return bytes;
 }
 
 /** The log callbacks run inside socket callbacks: one that throws must not crash the process. */

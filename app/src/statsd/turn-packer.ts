@@ -6,7 +6,8 @@
 //
 // hot-shots has a buffer of its own, but after every message it measures the whole buffer again
 // (Buffer.byteLength on the grown string, which makes V8 copy it flat): the cost of a line grows
-// with the datagram. Here each line is measured once and a datagram is joined once.
+// with the datagram. Here nothing is measured on the way in: the caller, who built the lines,
+// knows their size, and a datagram is joined once.
 
 export interface TurnPackerOptions {
   /** The largest datagram to build now (a single longer line still goes, alone). */
@@ -16,8 +17,12 @@ export interface TurnPackerOptions {
 }
 
 export interface TurnPacker {
-  /** Queues lines for the end of this turn; sends a datagram first when they would not fit in it. */
-  add(lines: readonly string[]): void;
+  /**
+   * Queues the lines of one call for the end of this turn, together in one datagram; `bytes` is
+   * their UTF-8 length joined with '\n'. Sends the queued datagram first when they would not fit
+   * in it; lines too many for any one datagram are spread over several.
+   */
+  add(lines: readonly string[], bytes: number): void;
   /** Sends what is queued now, without waiting for the end of the turn. */
   drain(): void;
 }
@@ -43,20 +48,24 @@ export function createTurnPacker(options: TurnPackerOptions): TurnPacker {
     drain();
   };
 
-  return {
-    add(lines) {
-      for (const line of lines) {
-        const bytes = Buffer.byteLength(line);
-        if (queued.length > 0 && queuedBytes + 1 + bytes > limit) drain();
-        if (queued.length === 0) limit = maxDatagramBytes();
-        queuedBytes += queued.length === 0 ? bytes : 1 + bytes;
-        queued.push(line);
+  function add(lines: readonly string[], bytes: number): void {
+    if (queued.length > 0 && queuedBytes + 1 + bytes > limit) drain();
+    if (queued.length === 0) {
+      limit = maxDatagramBytes();
+      if (bytes > limit && lines.length > 1) {
+        for (const line of lines) add([line], Buffer.byteLength(line));
+        return;
       }
-      if (!endOfTurnScheduled) {
-        endOfTurnScheduled = true;
-        setImmediate(endOfTurn);
-      }
-    },
-    drain,
-  };
+      queuedBytes = bytes;
+    } else {
+      queuedBytes += 1 + bytes;
+    }
+    for (const line of lines) queued.push(line);
+    if (!endOfTurnScheduled) {
+      endOfTurnScheduled = true;
+      setImmediate(endOfTurn);
+    }
+  }
+
+  return { add, drain };
 }

@@ -68,6 +68,40 @@ describe('request(elapsed, status): duration, requests, status, in that order', 
   });
 });
 
+describe('buffer packing counts each line\'s bytes without measuring it', () => {
+  // The config admits only ASCII; a client built with a multi-byte prefix and tags must still
+  // count UTF-8 bytes, not characters, or a datagram would outgrow its limit.
+  const prefix = normalisePrefix('café');
+  const tags = 'city:Zürich';
+  const triple = [
+    'café.gunicorn.request.duration:2.49|ms|#city:Zürich',
+    'café.gunicorn.requests:1|c|@1.0|#city:Zürich',
+    'café.gunicorn.request.status.200:1|c|@1.0|#city:Zürich',
+  ].join('\n');
+  const tripleBytes = Buffer.byteLength(triple);
+
+  async function oneTurnOfFive(maxDatagramBytes: number): Promise<string[]> {
+    udp = await collectUdp();
+    statsd = createGunicornStatsd({
+      target: { host: '127.0.0.1', port: udp.port }, prefix, tags, packing: 'buffer',
+      warn: () => {}, transport: { maxDatagramBytes },
+    });
+    for (let i = 0; i < 5; i += 1) statsd.request(2_490_000n, 200);
+    await udp.waitFor((lines) => lines.length === 15);
+    return udp.datagrams;
+  }
+
+  it('two triples share a datagram that holds exactly their bytes', async () => {
+    const datagrams = await oneTurnOfFive(2 * tripleBytes + 1);
+    expect(datagrams).toEqual([`${triple}\n${triple}`, `${triple}\n${triple}`, triple]);
+  });
+
+  it('one byte less, and each triple goes alone', async () => {
+    const datagrams = await oneTurnOfFive(2 * tripleBytes);
+    expect(datagrams).toEqual([triple, triple, triple, triple, triple]);
+  });
+});
+
 describe('workers(n) and log(level)', () => {
   it('sends the gauge and the log counter; a 0 worker count sends nothing', async () => {
     const started = await start('flask_app', 'env:prod');
