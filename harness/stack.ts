@@ -39,6 +39,8 @@ export interface StatsdExporter {
 
 /** The receive buffer compose asks for (`--statsd.read-buffer`): the tests and the bench run that exporter. */
 export const EXPORTER_READ_BUFFER_BYTES = 4_194_304;
+/** The Go processors compose gives the exporter (GOMAXPROCS): the tests and the bench run that exporter. */
+export const EXPORTER_GOMAXPROCS = '1';
 
 export async function startStatsdExporter(
   mappingFile = path.join(ETC, 'statsd-exporter', 'statsd.conf'),
@@ -48,13 +50,18 @@ export async function startStatsdExporter(
   const webPort = await freeTcpPort();
   const url = `http://${LOOPBACK}:${webPort}`;
   const launch = async () => {
-    const started = start('statsd_exporter', binary, [
-      `--statsd.mapping-config=${mappingFile}`,
-      `--statsd.listen-udp=${LOOPBACK}:${statsdPort}`,
-      `--statsd.listen-tcp=${LOOPBACK}:${statsdPort}`,
-      `--web.listen-address=${LOOPBACK}:${webPort}`,
-      `--statsd.read-buffer=${EXPORTER_READ_BUFFER_BYTES}`,
-    ]);
+    const started = start(
+      'statsd_exporter',
+      binary,
+      [
+        `--statsd.mapping-config=${mappingFile}`,
+        `--statsd.listen-udp=${LOOPBACK}:${statsdPort}`,
+        `--statsd.listen-tcp=${LOOPBACK}:${statsdPort}`,
+        `--web.listen-address=${LOOPBACK}:${webPort}`,
+        `--statsd.read-buffer=${EXPORTER_READ_BUFFER_BYTES}`,
+      ],
+      { env: { ...process.env, GOMAXPROCS: EXPORTER_GOMAXPROCS } },
+    );
     await waitForHttp(`${url}/-/ready`);
     return started;
   };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { EXPORTER_READ_BUFFER_BYTES, requireTool, ROOT } from '../../harness/stack';
+import { EXPORTER_GOMAXPROCS, EXPORTER_READ_BUFFER_BYTES, requireTool, ROOT } from '../../harness/stack';
 
 const MAPPING = path.join(ROOT, 'etc', 'statsd-exporter', 'statsd.conf');
 const PROMETHEUS_DIR = path.join(ROOT, 'etc', 'prometheus');
@@ -246,6 +246,10 @@ describe('docker-compose.yaml', () => {
   it('the exporter the tests and the bench run asks for the receive buffer compose gives it', () => {
     const readBuffer = compose.services['statsd-exporter'].command?.find((arg) => arg.startsWith('--statsd.read-buffer='));
     expect(readBuffer).toBe(`--statsd.read-buffer=${EXPORTER_READ_BUFFER_BYTES}`);
+  });
+
+  it('the exporter the tests and the bench run has the Go processors compose gives it', () => {
+    expect(compose.services['statsd-exporter'].environment?.GOMAXPROCS).toBe(EXPORTER_GOMAXPROCS);
   });
 
   it('publishes host ports on 127.0.0.1 only', () => {
