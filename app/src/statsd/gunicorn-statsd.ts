@@ -65,7 +65,8 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
   // what the prefix and the suffix add beyond one byte per character: worked out here once, so
   // the packing need not measure each line (the config admits only ASCII, which adds nothing).
   const bytesBeyondLength = Buffer.byteLength(prefix) - prefix.length + Buffer.byteLength(suffix) - suffix.length;
-  const sendLine = (line: string): void => transport.send([line], line.length + bytesBeyondLength);
+  const bytesOf = (line: string): number => line.length + bytesBeyondLength;
+  const sendLine = (line: string): void => transport.send([line], bytesOf(line));
   return {
     enabled: true,
     request(elapsedNanoseconds, status) {
@@ -73,7 +74,7 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
       const statusCounter = statusOf(status);
       transport.send(
         [duration, requests, statusCounter],
-        duration.length + requests.length + statusCounter.length + 2 + 3 * bytesBeyondLength,
+        bytesOf(duration) + bytesOf(requests) + bytesOf(statusCounter) + 2,
       );
     },
     workers(count) {
