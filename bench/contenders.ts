@@ -20,6 +20,8 @@ export interface Contender {
   readonly label: string;
   /** Sends its lines to the shared statsd_exporter, whose CPU then counts toward its cost. */
   readonly usesExporter: boolean;
+  /** Sends its lines to the discarding socket on this port, whose kernel drops count them (discard.ts). */
+  readonly discardingSinkPort?: number;
   start(workers: number): Promise<App>;
 }
 
@@ -74,6 +76,7 @@ export function contenders(statsdPort: number, discardPort: number, defaultPacki
     id: discardId(defaultPacking),
     label: `this app, metrics on (${defaultPacking}) into a discarding socket`,
     usesExporter: false,
+    discardingSinkPort: discardPort,
     start: (workers) => startApp(appStatsdArgs(discardPort, defaultPacking), { workers, env: CLEAN_ENV }),
   };
   const [first, ...rest] = STATSD_PACKINGS.map(app);

@@ -103,6 +103,8 @@ export interface CpuRow {
   readonly serverMicroseconds: number;
   /** Likewise for the exporter it sends to; NaN for contenders that send it nothing. */
   readonly exporterMicroseconds: number;
+  /** Median over the rounds of the datagrams it sent per response, as the receiver counted them (NaN: sends none). */
+  readonly datagramsPerRequest: number;
   /** The contender compared with ('' for a baseline row). */
   readonly baseline: string;
   /** Median of the per-round ratios of CPU per request (server only), and their half-range. */
@@ -208,6 +210,11 @@ export function pairedFigure(
   };
 }
 
+/** Median over `runs` of the datagrams sent per response; NaN when none were counted. */
+function datagramsPerRequest(runs: readonly RunRecord[]): number {
+  return median(runs.flatMap((run) => (run.datagrams !== null && run.load.responses > 0 ? [run.datagrams / run.load.responses] : [])));
+}
+
 function cpuRows(raw: RawResults, workerCounts: readonly number[]): CpuRow[] {
   const onId = appId(raw.defaultPacking);
   // Each contender against its own "metrics off": the app's variants and express-prom-bundle (the
@@ -238,6 +245,7 @@ function cpuRows(raw: RawResults, workerCounts: readonly number[]): CpuRow[] {
           label: label(id),
           serverMicroseconds: median(runs.map(serverCpu)),
           exporterMicroseconds: median(runs.map(exporterCpu).filter((value) => !Number.isNaN(value))),
+          datagramsPerRequest: datagramsPerRequest(runs),
           baseline,
           ratio: server.ratio,
           ratioSpread: server.spread,
@@ -387,9 +395,7 @@ export function summarise(raw: RawResults): Summary {
         isDefault: mode === raw.defaultPacking,
         stats: stats(runs),
         ratioToOff: pairedRatio(raw.runs, workers, appId(mode), 'app-off'),
-        datagramsPerRequest: median(
-          runs.flatMap((run) => (run.exporterDatagrams !== null && run.load.responses > 0 ? [run.exporterDatagrams / run.load.responses] : [])),
-        ),
+        datagramsPerRequest: datagramsPerRequest(runs),
       };
     }),
   );
@@ -480,12 +486,13 @@ function cpuTable(summary: Summary, raw: RawResults): Table {
     Number.isFinite(ratio) ? `${times(ratio)}${Number.isFinite(spread) ? ` ±${spread.toFixed(3)}` : ''}` : '';
   return {
     title: 'CPU time per request (utime + stime from /proc), metrics on vs off in the same rounds',
-    headers: ['workers', 'contender', 'server µs', 'exporter µs', 'vs', 'server ratio', `≤ ${TARGETS.cpuRatioAtMost}`, 'with exporter ratio'],
+    headers: ['workers', 'contender', 'server µs', 'exporter µs', 'datagrams/request', 'vs', 'server ratio', `≤ ${TARGETS.cpuRatioAtMost}`, 'with exporter ratio'],
     rows: summary.cpu.map((row) => [
       String(row.workers),
       row.label + (row.isTarget ? ' → statsd_exporter' : ''),
       µs(row.serverMicroseconds),
       Number.isNaN(row.exporterMicroseconds) ? '' : µs(row.exporterMicroseconds),
+      Number.isNaN(row.datagramsPerRequest) ? '' : row.datagramsPerRequest.toFixed(3),
       row.baseline === '' ? '' : (raw.contenders.find((contender) => contender.id === row.baseline)?.label ?? row.baseline),
       withSpread(row.ratio, row.ratioSpread),
       row.isTarget ? yesNo(row.targetMet) : '',
@@ -494,6 +501,8 @@ function cpuTable(summary: Summary, raw: RawResults): Table {
     notes: [
       'server µs: CPU time of the contender\'s processes (master and workers) over a measured run, divided by its',
       `responses, median over the rounds (${raw.options.pairs}); exporter µs: the statsd_exporter it sends to, likewise.`,
+      'datagrams/request: what the contender sent per response, as the exporter (udp_packets_total) or the discarding',
+      'socket (its kernel drops) counted them; a worker with idle time between turns sends more, shorter ones.',
       'Ratios: median of the per-round ratios to the contender named under "vs" (± half their range); "with exporter"',
       'adds the exporter\'s CPU to the contender\'s. Resolution: 10 ms of CPU per reading (USER_HZ), well under 1% of a run.',
       'CPU time counts only what these processes ran, so it holds on a shared machine where throughput does not.',

@@ -4,7 +4,7 @@ import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
 import type { CpuShare, Machine } from './machine';
 
-export const SCHEMA = 4;
+export const SCHEMA = 5;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -17,9 +17,10 @@ export interface RunRecord {
   readonly load: LoadResult;
   /** CPU time (utime + stime from /proc, microseconds) spent during the measured run. */
   readonly cpu: RunCpu;
-  /** Datagrams the shared statsd_exporter read during the measured run (its udp_packets_total);
-   * null for contenders that send it nothing. */
-  readonly exporterDatagrams: number | null;
+  /** Datagrams the contender sent during the measured run, as their receiver counted them: the
+   * shared statsd_exporter's udp_packets_total, or the discarding socket's kernel drops
+   * (discard.ts); null for contenders that send none. */
+  readonly datagrams: number | null;
 }
 
 export interface RunCpu {

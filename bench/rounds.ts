@@ -5,7 +5,7 @@
 import type { BenchOptions } from './args';
 import type { Contender } from './contenders';
 import { runLoad } from './load';
-import { totalCpuMicroseconds, workerPids } from './proc';
+import { kernelUdpDrops, totalCpuMicroseconds, workerPids } from './proc';
 import type { RunRecord } from './results';
 import { scrapeValue } from '../harness/prometheus-api';
 import type { App } from '../harness/stack';
@@ -38,7 +38,17 @@ export interface SharedExporter {
   readonly metricsUrl: string;
 }
 
-const datagramsRead = (exporter: SharedExporter) => scrapeValue(exporter.metricsUrl, 'statsd_exporter_udp_packets_total');
+/** How the datagrams a contender sends are counted, by their receiver; null if it sends none. */
+function datagramCounter(contender: Contender, exporter: SharedExporter): (() => Promise<number>) | null {
+  if (contender.usesExporter) return () => scrapeValue(exporter.metricsUrl, 'statsd_exporter_udp_packets_total');
+  const port = contender.discardingSinkPort;
+  if (port === undefined) return null;
+  return async () => {
+    const drops = kernelUdpDrops(port);
+    if (drops === null) throw new Error(`no UDP socket bound on port ${port}: the discarding socket is gone`);
+    return drops;
+  };
+}
 
 export async function runRounds(
   options: BenchOptions,
@@ -60,7 +70,8 @@ export async function runRounds(
           // CPU time, not wall time: what the contender's processes (and the exporter it feeds)
           // spent, whatever else the shared machine was doing.
           const pids = serverPids(server);
-          const datagramsBefore = contender.usesExporter ? await datagramsRead(exporter) : 0;
+          const countDatagrams = datagramCounter(contender, exporter);
+          const datagramsBefore = countDatagrams ? await countDatagrams() : 0;
           const before = { server: totalCpuMicroseconds(pids), exporter: totalCpuMicroseconds([exporter.pid]) };
           const load = await runLoad(url, { connections: options.connections, durationS: options.durationS });
           const cpu = {
@@ -69,16 +80,16 @@ export async function runRounds(
           };
           assertAlive(contender, server);
           // Let this run's connections close before the next contender starts, and its last
-          // datagrams reach the exporter.
+          // datagrams reach their receiver.
           await sleep(250);
-          const exporterDatagrams = contender.usesExporter ? (await datagramsRead(exporter)) - datagramsBefore : null;
-          records.push({ workers, round, position, contender: contender.id, load, cpu, exporterDatagrams });
+          const datagrams = countDatagrams ? (await countDatagrams()) - datagramsBefore : null;
+          records.push({ workers, round, position, contender: contender.id, load, cpu, datagrams });
           log(
             `  workers=${workers} round ${round + 1}/${options.pairs} ${contender.id.padEnd(20)} ` +
               `${Math.round(load.requestsPerSecond).toString().padStart(6)} req/s  p99 ${load.latencyP99Ms.toFixed(2)} ms  ` +
               `CPU ${(cpu.serverMicroseconds / Math.max(1, load.responses)).toFixed(1)} µs/request` +
               (cpu.exporterMicroseconds === null ? '' : ` + exporter ${(cpu.exporterMicroseconds / Math.max(1, load.responses)).toFixed(1)}`) +
-              (exporterDatagrams === null ? '' : `, ${(exporterDatagrams / Math.max(1, load.responses)).toFixed(3)} datagrams/request`) +
+              (datagrams === null ? '' : `, ${(datagrams / Math.max(1, load.responses)).toFixed(3)} datagrams/request`) +
               (load.errors + load.timeouts + load.non2xx > 0 ? `  errors ${load.errors + load.timeouts} non2xx ${load.non2xx}` : ''),
           );
         }

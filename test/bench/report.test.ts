@@ -34,8 +34,9 @@ const CPU: Record<string, [number, number | null]> = {
   'bare-http': [10, null], 'express-prom-bundle': [35, null], 'gunicorn-off': [200, null], 'gunicorn-on': [260, 30],
 };
 
-/** Datagrams per request the exporter reads from each contender that feeds it (round 0; later rounds a little more). */
-const DATAGRAMS: Record<string, number> = { 'app-line': 3, 'app-request': 1, 'app-buffer': 0.1, 'gunicorn-on': 3 };
+/** Datagrams per request each contender that sends any has its receiver count (the exporter, or the
+ * discarding socket's kernel drops), in round 0; later rounds a little more. */
+const DATAGRAMS: Record<string, number> = { 'app-line': 3, 'app-line-discard': 2.5, 'app-request': 1, 'app-buffer': 0.1, 'gunicorn-on': 3 };
 
 function run(workers: number, round: number, contender: string, rps: number, p99 = 10): RunRecord {
   const loaded = load(rps, p99);
@@ -48,7 +49,7 @@ function run(workers: number, round: number, contender: string, rps: number, p99
       serverMicroseconds: server * factor * loaded.responses,
       exporterMicroseconds: exporter === null ? null : exporter * factor * loaded.responses,
     },
-    exporterDatagrams: exporter === null ? null : Math.round((DATAGRAMS[contender] ?? 1) * (1 + round / 20) * loaded.responses),
+    datagrams: DATAGRAMS[contender] === undefined ? null : Math.round(DATAGRAMS[contender] * (1 + round / 20) * loaded.responses),
   };
 }
 
@@ -228,8 +229,16 @@ describe('summarise', () => {
     ]);
   });
 
+  it('CPU rows: datagrams per request for every contender that sends any, the discarding socket included; none for the rest', () => {
+    const perRequest = summary.cpu.filter((row) => row.workers === 1).map((row) => [row.contender, Number(row.datagramsPerRequest.toFixed(4))]);
+    expect(perRequest).toEqual([
+      ['app-off', Number.NaN], ['app-line', 3.15], ['app-line-discard', 2.625], ['app-request', 1.05], ['app-buffer', 0.105],
+      ['express-prom-bundle', Number.NaN], ['bare-http', Number.NaN], ['gunicorn-off', Number.NaN], ['gunicorn-on', 3.15],
+    ]);
+  });
+
   it('packing rows: no datagram count (a contender that feeds no exporter) is NaN, never a made-up 0', () => {
-    const runs = raw().runs.map((record) => ({ ...record, exporterDatagrams: null }));
+    const runs = raw().runs.map((record) => ({ ...record, datagrams: null }));
     expect(summarise(raw({ runs })).packing.every((row) => Number.isNaN(row.datagramsPerRequest))).toBe(true);
   });
 
