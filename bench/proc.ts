@@ -1,6 +1,7 @@
-// Readings from /proc: worker memory and the kernel's drop counter of the exporter's UDP socket.
+// Readings from /proc: CPU time, worker memory, and the kernel's drop counter of a UDP socket.
 // The exporter's own udp_packet_drops_total only counts its internal queue overflowing; a datagram
 // the kernel drops because the socket's receive buffer is full never reaches it, so both are read.
+// The discarding socket is never read, so its drop counter is the count of what was sent to it.
 import { existsSync, readFileSync } from 'node:fs';
 
 /** Resident set size of `pid` in KiB (VmRSS), or null once the process is gone. */
