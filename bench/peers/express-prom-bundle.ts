@@ -19,7 +19,7 @@ runClusterPeer('express-prom-bundle', () => {
   // Mounted whole: createApp() builds its routes itself, so the bundle goes in front of it.
   outer.use(
     createApp({
-      metrics: { request: () => undefined },
+      metrics: { enabled: false, request: () => undefined },
       logger: { exception: (message: string) => process.stderr.write(`${message}\n`) },
       now: process.hrtime.bigint,
       date: () => new Date(),

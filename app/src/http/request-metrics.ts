@@ -14,11 +14,15 @@ export type NanosecondClock = () => bigint;
  *   it at the end of a graceful or quick stop).
  * Gunicorn's sync worker reports a request in a `finally` block, so a request whose client went
  * away is still counted; this is the same rule, expressed with Node's response events. One
- * listener, not one for 'finish' and one for 'close': it runs on every request.
+ * listener, not one for 'finish' and one for 'close'.
  */
 export function onceCompleted(res: Response, done: () => void): void {
   res.once('close', done);
 }
+
+const STARTED = Symbol('requestStarted');
+/** A response carrying the time its request reached the middleware. */
+type TimedResponse = Response & { [STARTED]: bigint };
 
 /**
  * Middleware sending the triple for every request that reaches the app (404s and 500s included;
@@ -28,15 +32,22 @@ export function onceCompleted(res: Response, done: () => void): void {
  * Disconnect semantics: when the connection closes before the response has finished, the triple
  * is sent at that moment, with the time elapsed so far and `res.statusCode` as it is then: the
  * status the route had set, or 200 (Express's default) if it had set none yet. Never twice.
+ *
+ * It runs on every request, so it allocates nothing per request: one listener function serves
+ * every response and the start time rides on the response itself. `on`, not `once`, because Node
+ * emits 'close' once per response (it marks the response destroyed before emitting).
  */
 export function requestMetrics(deps: {
   readonly metrics: Pick<GunicornStatsd, 'request'>;
   readonly now: NanosecondClock;
 }): RequestHandler {
   const { metrics, now } = deps;
+  function completed(this: TimedResponse): void {
+    metrics.request(now() - this[STARTED], this.statusCode);
+  }
   return (_req, res, next) => {
-    const started = now();
-    onceCompleted(res, () => metrics.request(now() - started, res.statusCode));
+    (res as TimedResponse)[STARTED] = now();
+    res.on('close', completed);
     next();
   };
 }

@@ -1,6 +1,8 @@
 // The metrics Gunicorn's Statsd logger sends (request triple, workers gauge, backlog, server log counters), as one small emitter.
+import { maxDatagramBytesTo } from './datagram-stream';
 import {
-  backlogLine, type CountedLogLevel, durationLine, logLine, requestsLine, statusLine, tagsSuffix, workersLine,
+  backlogLine, type CountedLogLevel, durationHead, durationTail, formatMilliseconds, logLine,
+  requestsLine, statusLine, tagsSuffix, workersLine,
 } from './lines';
 import type { StatsdOptions } from './options';
 import { createTransport, type TransportOptions } from './transport';
@@ -49,33 +51,48 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
     warn: options.warn,
     info: options.info,
   });
-  // Built once, not per request: the requests line never changes, and a status line only with
-  // the status (at most 900 of them).
-  const requests = requestsLine(prefix, suffix);
-  const statusLines = new Map<number, string>();
-  const statusOf = (status: number): string => {
-    let line = statusLines.get(status);
-    if (line === undefined) {
-      line = statusLine(prefix, suffix, status);
-      statusLines.set(status, line);
-    }
-    return line;
-  };
   // Every line is the prefix, ASCII text and the suffix, so its UTF-8 length is its length plus
   // what the prefix and the suffix add beyond one byte per character: worked out here once, so
   // the packing need not measure each line (the config admits only ASCII, which adds nothing).
   const bytesBeyondLength = Buffer.byteLength(prefix) - prefix.length + Buffer.byteLength(suffix) - suffix.length;
   const bytesOf = (line: string): number => line.length + bytesBeyondLength;
   const sendLine = (line: string): void => transport.send([line], bytesOf(line));
+
+  // The triple is the duration's head, its value, and a tail that depends only on the status:
+  // `|msT`, the requests line and the status line, joined by '\n'. Head and tails are built once
+  // (a tail per status met, at most 900), so a request formats only its duration.
+  const requests = requestsLine(prefix, suffix);
+  const head = durationHead(prefix);
+  const headBytes = Buffer.byteLength(head);
+  const durationEnd = durationTail(suffix);
+  interface TripleTail { readonly statusLine: string; readonly text: string; readonly bytes: number }
+  const tails = new Map<number, TripleTail>();
+  const tailOf = (status: number): TripleTail => {
+    let tail = tails.get(status);
+    if (tail === undefined) {
+      const line = statusLine(prefix, suffix, status);
+      const text = `${durationEnd}\n${requests}\n${line}`;
+      tail = { statusLine: line, text, bytes: Buffer.byteLength(text) };
+      tails.set(status, tail);
+    }
+    return tail;
+  };
+  // A triple travels as one text, so packing joins one string per request instead of three;
+  // one that would not fit the smallest datagram (very long tags) goes as three lines, which the
+  // packing may then spread over datagrams.
+  const wholeTripleBytes = maxDatagramBytesTo(null);
+  const sendsLines = options.packing === 'line';
   return {
     enabled: true,
     request(elapsedNanoseconds, status) {
-      const duration = durationLine(prefix, suffix, elapsedNanoseconds);
-      const statusCounter = statusOf(status);
-      transport.send(
-        [duration, requests, statusCounter],
-        bytesOf(duration) + bytesOf(requests) + bytesOf(statusCounter) + 2,
-      );
+      const tail = tailOf(status);
+      const milliseconds = formatMilliseconds(elapsedNanoseconds);
+      const bytes = headBytes + milliseconds.length + tail.bytes;
+      if (!sendsLines && bytes <= wholeTripleBytes) {
+        transport.send([`${head}${milliseconds}${tail.text}`], bytes);
+        return;
+      }
+      transport.send([`${head}${milliseconds}${durationEnd}`, requests, tail.statusLine], bytes);
     },
     workers(count) {
       // Gunicorn's arbiter reports the count right after spawning, so its gauge is never 0 (its

@@ -107,7 +107,17 @@ export function pythonFloatRepr(value: number): string {
 
 /** `Pgunicorn.request.duration:<D>|msT` — first of the three per-request lines. */
 export function durationLine(prefix: string, suffix: string, elapsedNanoseconds: bigint): string {
-  return `${prefix}gunicorn.request.duration:${formatMilliseconds(elapsedNanoseconds)}|ms${suffix}`;
+  return `${durationHead(prefix)}${formatMilliseconds(elapsedNanoseconds)}${durationTail(suffix)}`;
+}
+
+/** What the duration line holds before its value: `Pgunicorn.request.duration:`. */
+export function durationHead(prefix: string): string {
+  return `${prefix}gunicorn.request.duration:`;
+}
+
+/** What the duration line holds after its value: `|msT`. */
+export function durationTail(suffix: string): string {
+  return `|ms${suffix}`;
 }
 
 /** `Pgunicorn.requests:1|c|@1.0T` — second per-request line. */

@@ -1,6 +1,11 @@
 // createApp: every route answers as specified and sends Gunicorn's exact triple, in order, on a real UDP socket.
+import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../../app/src/http/app';
+import { createServerLogger } from '../../../app/src/logger';
+import { createGunicornStatsd } from '../../../app/src/statsd/gunicorn-statsd';
+import { normalisePrefix } from '../../../app/src/statsd/lines';
 import { RANDOM_STATUSES } from '../../../app/src/http/demo-routes';
 import { DURATION_VALUE, harness, masked, PREFIX, triple, type Harness } from '../../support/app-harness';
 
@@ -55,6 +60,28 @@ describe('routes and their lines', () => {
   it('dogstatsd tags end every line of the triple', async () => {
     const h = await setUp({ tags: 'env:test,team:sre' });
     expect(masked(await lines(h, '/', 200))).toEqual(triple(200, '|#env:test,team:sre'));
+  });
+});
+
+describe('metrics off (no --statsd-host)', () => {
+  it('the app does not time requests: the clock is never read, every route still answers', async () => {
+    let clockReads = 0;
+    const app = createApp({
+      metrics: createGunicornStatsd({
+        target: null, prefix: normalisePrefix(PREFIX), tags: '', packing: 'buffer', warn: () => {},
+      }),
+      logger: createServerLogger({ level: 'critical', metrics: { log: () => {} }, stream: new PassThrough() }),
+      now: () => {
+        clockReads += 1;
+        return 0n;
+      },
+      date: () => new Date(),
+      delayScale: 0,
+      random: () => 0,
+    });
+    await request(app).get('/').expect(200);
+    await request(app).get('/no-such-page').expect(404);
+    expect(clockReads).toBe(0);
   });
 });
 

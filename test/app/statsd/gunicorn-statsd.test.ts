@@ -102,6 +102,36 @@ describe('buffer packing counts each line\'s bytes without measuring it', () => 
   });
 });
 
+describe('buffer packing: a triple travels whole when it fits the smallest datagram', () => {
+  async function oneTriple(tags: string, maxDatagramBytes: number): Promise<string[]> {
+    udp = await collectUdp();
+    statsd = createGunicornStatsd({
+      target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix('flask_app'), tags, packing: 'buffer',
+      warn: () => {}, transport: { maxDatagramBytes },
+    });
+    statsd.request(2_490_000n, 200);
+    await udp.waitFor((lines) => lines.length === 3);
+    return udp.datagrams;
+  }
+
+  it('short tags: the three lines in one datagram', async () => {
+    expect(await oneTriple('env:prod', 1432)).toEqual([[
+      'flask_app.gunicorn.request.duration:2.49|ms|#env:prod',
+      'flask_app.gunicorn.requests:1|c|@1.0|#env:prod',
+      'flask_app.gunicorn.request.status.200:1|c|@1.0|#env:prod',
+    ].join('\n')]);
+  });
+
+  it('tags so long that the triple outgrows 1432 bytes: its lines are spread over datagrams, none cut', async () => {
+    const tags = `team:${'x'.repeat(500)}`;
+    const datagrams = await oneTriple(tags, 1432);
+    expect(datagrams).toEqual([
+      `flask_app.gunicorn.request.duration:2.49|ms|#${tags}\nflask_app.gunicorn.requests:1|c|@1.0|#${tags}`,
+      `flask_app.gunicorn.request.status.200:1|c|@1.0|#${tags}`,
+    ]);
+  });
+});
+
 describe('workers(n) and log(level)', () => {
   it('sends the gauge and the log counter; a 0 worker count sends nothing', async () => {
     const started = await start('flask_app', 'env:prod');
