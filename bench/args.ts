@@ -1,5 +1,5 @@
 // `npm run bench` flags -> frozen BenchOptions. Pure, so the defaults and --quick are unit-tested.
-// Every default is here, sized so that the full run stays under ~15 minutes on 2 cores.
+// Every default is here, sized so that the full run stays under ~17 minutes on 2 cores.
 
 export interface BenchOptions {
   /** Short durations for a smoke run; explicit flags still win. */
@@ -14,6 +14,10 @@ export interface BenchOptions {
   readonly workers: readonly number[];
   /** autocannon connections (keep-alive, no pipelining). */
   readonly connections: number;
+  /** Quads of alternating slices (off, on, on, off) for the target figure (slices.ts). */
+  readonly quads: number;
+  /** Seconds of load in each slice. */
+  readonly sliceS: number;
   /** Seconds of saturation for each nothing-lost run (memory is sampled at half-time and at the end). */
   readonly losslessS: number;
   /** Where <date>.json, latest.json and latest.md go. */
@@ -33,6 +37,9 @@ export const FULL = Object.freeze({
   workers: [1, 2],
   // Saturates 2 workers without pipelining (8 does not; 100 adds little throughput and much queueing).
   connections: 50,
+  // 20 quads of 1 s slices: about 100 s per worker count, and quartiles a few points apart.
+  quads: 20,
+  sliceS: 1,
   losslessS: 60,
 });
 
@@ -43,14 +50,17 @@ export const QUICK = Object.freeze({
   pairs: 1,
   workers: [1, 2],
   connections: 8,
+  quads: 1,
+  sliceS: 0.5,
   losslessS: 2,
 });
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--duration S] [--pairs N] [--lossless-duration S]
+export const USAGE = `Usage: npm run bench -- [--quick] [--duration S] [--pairs N] [--quads N] [--lossless-duration S]
                        [--workers 1,2] [--connections N] [--warmup S] [--out DIR]
   --quick                short durations for a smoke run (numbers meaningless)
   --duration S           measured seconds per run (default ${FULL.durationS}; quick ${QUICK.durationS})
   --pairs N              rounds of interleaved runs (default ${FULL.pairs}; quick ${QUICK.pairs})
+  --quads N              quads of alternating ${FULL.sliceS} s slices, off-on-on-off (default ${FULL.quads}; quick ${QUICK.quads})
   --lossless-duration S  seconds of saturation in each nothing-lost run (default ${FULL.losslessS})
   --workers LIST         worker counts (default ${FULL.workers.join(',')})
   --connections N        load generator connections (default ${FULL.connections})
@@ -75,7 +85,7 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Bench
       continue;
     }
     const [flag, inline] = arg.split(/=(.*)/s, 2);
-    const known = ['--duration', '--pairs', '--lossless-duration', '--workers', '--connections', '--warmup', '--out'];
+    const known = ['--duration', '--pairs', '--quads', '--lossless-duration', '--workers', '--connections', '--warmup', '--out'];
     if (!known.includes(flag)) throw new ArgsError(`unknown option ${JSON.stringify(arg)}\n${USAGE}`);
     const value = inline ?? argv[(i += 1)];
     if (value === undefined) throw new ArgsError(`${flag}: missing value`);
@@ -91,6 +101,8 @@ export function parseArgs(argv: readonly string[], defaultOutDir: string): Bench
     durationS: given.has('--duration') ? positive('--duration', given.get('--duration'), false) : base.durationS,
     warmupS: given.has('--warmup') ? positive('--warmup', given.get('--warmup'), false) : base.warmupS,
     pairs: given.has('--pairs') ? positive('--pairs', given.get('--pairs'), true) : base.pairs,
+    quads: given.has('--quads') ? positive('--quads', given.get('--quads'), true) : base.quads,
+    sliceS: base.sliceS,
     workers: Object.freeze([...new Set(workers)].sort((a, b) => a - b)),
     connections: given.has('--connections') ? positive('--connections', given.get('--connections'), true) : base.connections,
     losslessS: given.has('--lossless-duration')

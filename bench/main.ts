@@ -63,8 +63,15 @@ async function bench(options: BenchOptions): Promise<void> {
   const all = contenders(exporter.statsdPort, discard.port, defaultPacking);
   log(`bench: ${options.pairs} rounds × ${all.length} contenders × workers ${options.workers.join(',')}, ${options.durationS} s each`);
   let runs;
+  let slices;
   try {
-    runs = await runRounds(options, all, { pid: exporter.process.pid, metricsUrl: `${exporter.url}/metrics` }, log);
+    ({ runs, slices } = await runRounds(
+      options,
+      all,
+      { pid: exporter.process.pid, metricsUrl: `${exporter.url}/metrics` },
+      { off: 'app-off', on: `app-${defaultPacking}` },
+      log,
+    ));
   } finally {
     await exporter.stop();
     await discard.stop();
@@ -89,6 +96,7 @@ async function bench(options: BenchOptions): Promise<void> {
     // What the app's own rule gives the address the bench's exporter listens on.
     maxDatagramBytes: maxDatagramBytesTo(LOOPBACK),
     runs,
+    slices,
     lossless,
     memoryControl,
     loadAverageEnd: roundedLoadAverage(),

@@ -1,6 +1,6 @@
 // From raw measurements to the summary, the stdout table, the Markdown of docs/benchmarks.md and the JSON file.
 // Pure (no I/O, no clock): test/bench/report.test.ts feeds it fixed records.
-import type { LosslessRecord, MemoryControlRecord, RawResults, RunRecord } from './results';
+import type { LosslessRecord, MemoryControlRecord, RawResults, RunRecord, SliceRecord } from './results';
 
 /** What metrics on may cost against metrics off, at most: reported, never asserted. */
 export const TARGETS = Object.freeze({ throughputRatioAtLeast: 0.97, p99RatioAtMost: 1.05, cpuRatioAtMost: 1.05 });
@@ -118,6 +118,20 @@ export interface CpuRow {
   readonly targetMet: boolean;
 }
 
+/** The target figure from the alternating slices (slices.ts), per worker count. */
+export interface SliceRow {
+  readonly workers: number;
+  readonly quads: number;
+  /** CPU time per request, median over the slices of each side (µs). */
+  readonly offMicroseconds: number;
+  readonly onMicroseconds: number;
+  /** Median over the quads of (on₁ + on₂) / (off₁ + off₂), each term a slice's CPU time per request. */
+  readonly ratio: number;
+  readonly lowerQuartile: number;
+  readonly upperQuartile: number;
+  readonly targetMet: boolean;
+}
+
 export interface Recommendation {
   readonly packing: string;
   readonly currentDefault: string;
@@ -138,6 +152,7 @@ export interface Summary {
   readonly memory: readonly MemoryRow[];
   readonly noise: readonly NoiseRow[];
   readonly cpu: readonly CpuRow[];
+  readonly slices: readonly SliceRow[];
   readonly recommendation: Recommendation;
 }
 
@@ -146,6 +161,16 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The q-quantile (0..1) by linear interpolation between the nearest ranks. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const below = Math.floor(at);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (sorted[above] - sorted[below]) * (at - below);
 }
 
 function runsOf(runs: readonly RunRecord[], workers: number, contender: string): RunRecord[] {
@@ -256,6 +281,33 @@ function cpuRows(raw: RawResults, workerCounts: readonly number[]): CpuRow[] {
         };
       }),
   );
+}
+
+export function sliceRows(slices: readonly SliceRecord[]): SliceRow[] {
+  const perRequest = (record: SliceRecord) => record.cpuMicroseconds / record.responses;
+  const workerCounts = [...new Set(slices.map((record) => record.workers))].sort((a, b) => a - b);
+  return workerCounts.map((workers) => {
+    const own = slices.filter((record) => record.workers === workers && record.responses > 0);
+    const byQuad = new Map<number, SliceRecord[]>();
+    for (const record of own) byQuad.set(record.quad, [...(byQuad.get(record.quad) ?? []), record]);
+    const sum = (records: readonly SliceRecord[], side: SliceRecord['side']) =>
+      records.filter((record) => record.side === side).reduce((total, record) => total + perRequest(record), 0);
+    // A quad counts only whole: two slices of each side.
+    const ratios = [...byQuad.values()]
+      .filter((records) => records.filter((record) => record.side === 'on').length === 2 && records.length === 4)
+      .map((records) => sum(records, 'on') / sum(records, 'off'));
+    const ratio = median(ratios);
+    return {
+      workers,
+      quads: ratios.length,
+      offMicroseconds: median(own.filter((record) => record.side === 'off').map(perRequest)),
+      onMicroseconds: median(own.filter((record) => record.side === 'on').map(perRequest)),
+      ratio,
+      lowerQuartile: quantile(ratios, 0.25),
+      upperQuartile: quantile(ratios, 0.75),
+      targetMet: ratio <= TARGETS.cpuRatioAtMost,
+    };
+  });
 }
 
 function losslessRow(record: LosslessRecord): LosslessRow {
@@ -427,6 +479,7 @@ export function summarise(raw: RawResults): Summary {
     memory,
     noise: noiseRows,
     cpu: cpuRows(raw, workerCounts),
+    slices: sliceRows(raw.slices ?? []),
     recommendation: recommend(packing, lossless, noiseRows, raw.packings, raw.defaultPacking),
   };
 }
@@ -506,6 +559,29 @@ function cpuTable(summary: Summary, raw: RawResults): Table {
       'Ratios: median of the per-round ratios to the contender named under "vs" (± half their range); "with exporter"',
       'adds the exporter\'s CPU to the contender\'s. Resolution: 10 ms of CPU per reading (USER_HZ), well under 1% of a run.',
       'CPU time counts only what these processes ran, so it holds on a shared machine where throughput does not.',
+    ],
+  };
+}
+
+function slicesTable(summary: Summary, raw: RawResults): Table {
+  const µs = (value: number) => fixed(value, 1);
+  return {
+    title: 'The target figure in alternating slices: CPU time per request, metrics on (default packing → statsd_exporter) vs off',
+    headers: ['workers', 'quads', 'off µs', 'on µs', 'on/off', 'quartiles', `≤ ${TARGETS.cpuRatioAtMost}`],
+    rows: summary.slices.map((row) => [
+      String(row.workers),
+      String(row.quads),
+      µs(row.offMicroseconds),
+      µs(row.onMicroseconds),
+      times(row.ratio),
+      `${fixed(row.lowerQuartile, 3)}–${fixed(row.upperQuartile, 3)}`,
+      yesNo(row.targetMet),
+    ]),
+    notes: [
+      `Each quad loads metrics off, on, on, off for ${raw.options.sliceS} s each, back to back, with both apps already warm;`,
+      'its ratio is (on₁ + on₂) / (off₁ + off₂) of the slices\' CPU time per request (utime + stime of master and workers).',
+      'on/off: the median over the quads; quartiles: the middle half of them. Slices seconds apart and mirrored in',
+      'order see the same moment of a shared machine, which the rounds above, a minute long, do not.',
     ],
   };
 }
@@ -607,6 +683,7 @@ export function tables(raw: RawResults, summary: Summary): Table[] {
   return [
     overheadTable(summary, raw),
     cpuTable(summary, raw),
+    ...(summary.slices.length > 0 ? [slicesTable(summary, raw)] : []),
     packingTable(summary),
     losslessTable(summary, raw),
     peersTable(summary, raw),

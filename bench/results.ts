@@ -4,7 +4,7 @@ import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
 import type { CpuShare, Machine } from './machine';
 
-export const SCHEMA = 5;
+export const SCHEMA = 6;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -28,6 +28,18 @@ export interface RunCpu {
   readonly serverMicroseconds: number;
   /** The statsd_exporter the contender sends to; null for contenders that send it nothing. */
   readonly exporterMicroseconds: number | null;
+}
+
+/** One slice of the target figure's quads (slices.ts): metrics off or on, a second or so of load. */
+export interface SliceRecord {
+  readonly workers: number;
+  readonly quad: number;
+  /** 0..3 within the quad: off, on, on, off. */
+  readonly position: number;
+  readonly side: 'off' | 'on';
+  /** CPU time (utime + stime, microseconds) of the app's processes during the slice. */
+  readonly cpuMicroseconds: number;
+  readonly responses: number;
 }
 
 export interface MemorySample {
@@ -79,6 +91,8 @@ export interface RawResults {
   /** The `buffer` packing's largest datagram to the bench's exporter (on loopback). */
   readonly maxDatagramBytes: number;
   readonly runs: readonly RunRecord[];
+  /** The target figure's alternating slices; absent in results of schema 5 and older. */
+  readonly slices?: readonly SliceRecord[];
   readonly lossless: readonly LosslessRecord[];
   readonly memoryControl: MemoryControlRecord | null;
   readonly loadAverageEnd: readonly number[];

@@ -6,7 +6,8 @@ import type { BenchOptions } from './args';
 import type { Contender } from './contenders';
 import { runLoad } from './load';
 import { kernelUdpDrops, totalCpuMicroseconds, workerPids } from './proc';
-import type { RunRecord } from './results';
+import type { RunRecord, SliceRecord } from './results';
+import { runSlices } from './slices';
 import { scrapeValue } from '../harness/prometheus-api';
 import type { App } from '../harness/stack';
 
@@ -50,13 +51,21 @@ function datagramCounter(contender: Contender, exporter: SharedExporter): (() =>
   };
 }
 
+/** The two contenders of the target figure, which the alternating slices compare. */
+export interface TargetPair {
+  readonly off: Contender['id'];
+  readonly on: Contender['id'];
+}
+
 export async function runRounds(
   options: BenchOptions,
   contenders: readonly Contender[],
   exporter: SharedExporter,
+  target: TargetPair,
   log: (line: string) => void,
-): Promise<RunRecord[]> {
+): Promise<{ runs: RunRecord[]; slices: SliceRecord[] }> {
   const records: RunRecord[] = [];
+  const slices: SliceRecord[] = [];
   for (const workers of options.workers) {
     const servers = new Map<string, App>();
     try {
@@ -94,9 +103,11 @@ export async function runRounds(
           );
         }
       }
+      // While the contenders are still up and warm: the target figure in alternating slices.
+      slices.push(...(await runSlices({ off: servers.get(target.off)!, on: servers.get(target.on)! }, workers, options, log)));
     } finally {
       await Promise.all([...servers.values()].map((server) => server.stop()));
     }
   }
-  return records;
+  return { runs: records, slices };
 }

@@ -10,6 +10,7 @@ describe('parseArgs', () => {
     ['--quick: short durations', ['--quick'], { ...QUICK, quick: true, outDir: OUT }],
     ['explicit flags win over --quick', ['--quick', '--duration', '3', '--pairs=2'], { ...QUICK, quick: true, durationS: 3, pairs: 2, outDir: OUT }],
     ['--workers: sorted, duplicates dropped', ['--workers', '2,1,2'], { ...FULL, quick: false, workers: [1, 2], outDir: OUT }],
+    ['--quads', ['--quads', '8'], { ...FULL, quick: false, quads: 8, outDir: OUT }],
     ['--lossless-duration and --out', ['--lossless-duration', '5', '--out', '/x'], { ...FULL, quick: false, losslessS: 5, outDir: '/x' }],
   ])('%s', (_name, argv, expected) => {
     expect(parseArgs(argv, OUT)).toEqual(expected);
@@ -18,6 +19,7 @@ describe('parseArgs', () => {
   it.each([
     ['a zero duration', ['--duration', '0'], '--duration: expected a positive number, got "0"'],
     ['a fractional pair count', ['--pairs', '1.5'], '--pairs: expected a positive integer, got "1.5"'],
+    ['a zero quad count', ['--quads', '0'], '--quads: expected a positive integer, got "0"'],
     ['a worker list with a word', ['--workers', '1,two'], '--workers: expected a positive integer, got "two"'],
     ['a flag without its value', ['--duration'], '--duration: missing value'],
   ])('rejects %s', (_name, argv, message) => {

@@ -36,7 +36,7 @@ describe('npm run bench -- --quick', () => {
   it('exits 0 and prints the table with the machine at the top', () => {
     expect(exitCode, output).toBe(0);
     expect(output).toMatch(/^Date: .*\nMachine: .+ cores, .*Node v\d+/m);
-    for (const title of ['Overhead:', 'CPU time per request', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
+    for (const title of ['Overhead:', 'CPU time per request', 'alternating slices', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
       expect(output).toContain(title);
     }
   });
@@ -73,6 +73,17 @@ describe('npm run bench -- --quick', () => {
       else expect(run.datagrams, run.contender).toBeNull();
     }
     expect(new Set(results.summary.cpu.map((row: any) => row.workers))).toEqual(new Set([1, 2]));
+  });
+
+  it('loaded metrics off and on in one quad of alternating slices per worker count, each slice with CPU time', () => {
+    expect(results.slices.map((slice: any) => `${slice.workers} ${slice.quad} ${slice.side}`)).toEqual(
+      [1, 2].flatMap((workers) => ['off', 'on', 'on', 'off'].map((side) => `${workers} 0 ${side}`)),
+    );
+    for (const slice of results.slices) {
+      expect(slice.responses).toBeGreaterThan(0);
+      expect(slice.cpuMicroseconds).toBeGreaterThan(0);
+    }
+    expect(results.summary.slices.map((row: any) => [row.workers, row.quads])).toEqual([[1, 1], [2, 1]]);
   });
 
   it('has overhead, packing and peer rows for both worker counts', () => {

@@ -5,13 +5,15 @@ import type { LoadResult } from '../../bench/load';
 import {
   median,
   pairedRatio,
+  quantile,
   renderMarkdown,
   renderText,
   resultFileStem,
+  sliceRows,
   summarise,
   toJson,
 } from '../../bench/report';
-import type { LosslessRecord, RawResults, RunRecord } from '../../bench/results';
+import type { LosslessRecord, RawResults, RunRecord, SliceRecord } from '../../bench/results';
 
 function load(requestsPerSecond: number, p99 = 10, extra: Partial<LoadResult> = {}): LoadResult {
   return {
@@ -67,6 +69,13 @@ function lossless(packing: string, responses: number, counted: number, drops = 0
   };
 }
 
+/** One quad of slices (off, on, on, off) with these CPU times per request (µs), 1,000 responses each. */
+function quad(workers: number, index: number, perRequest: readonly [number, number, number, number]): SliceRecord[] {
+  return (['off', 'on', 'on', 'off'] as const).map((side, position) => ({
+    workers, quad: index, position, side, cpuMicroseconds: perRequest[position] * 1000, responses: 1000,
+  }));
+}
+
 const CONTENDERS = ['app-off', 'app-line', 'app-line-discard', 'app-request', 'app-buffer', 'bare-http', 'express-prom-bundle', 'gunicorn-off', 'gunicorn-on'];
 
 function raw(overrides: Partial<RawResults> = {}): RawResults {
@@ -84,13 +93,16 @@ function raw(overrides: Partial<RawResults> = {}): RawResults {
       date: '2026-11-25T20:00:00.123Z', cpuModel: 'Test CPU', cores: 2, nodeVersion: 'v24.21.0', os: 'Linux test x64',
       memoryMiB: 1024, loadAverageStart: [0.1, 0.2, 0.3], idlePercentStart: 99.5,
     },
-    options: { quick: false, durationS: 8, warmupS: 2, pairs: 3, workers: [1, 2], connections: 50, losslessS: 60, outDir: '/tmp/x' },
+    options: {
+      quick: false, durationS: 8, warmupS: 2, pairs: 3, quads: 2, sliceS: 1, workers: [1, 2], connections: 50, losslessS: 60, outDir: '/tmp/x',
+    },
     tools: { autocannon: '8.0.0' },
     contenders: CONTENDERS.map((id) => ({ id, label: `label of ${id}` })),
     defaultPacking: 'line',
     packings: ['line', 'request', 'buffer'],
     maxDatagramBytes: 16_000,
     runs,
+    slices: [...quad(1, 0, [20, 21, 21, 20]), ...quad(1, 1, [30, 33, 33, 30])],
     lossless: [lossless('line', 60_000, 60_000), lossless('request', 60_000, 60_000), lossless('buffer', 60_000, 59_990, 0, 3)],
     memoryControl: {
       packing: 'off',
@@ -269,6 +281,42 @@ describe('summarise', () => {
   });
 });
 
+describe('sliceRows: the target figure from alternating slices', () => {
+  it('each quad gives (on₁ + on₂) / (off₁ + off₂); the row is their median, with quartiles', () => {
+    // Quads at 1.05, 1.10 and 1.20: a machine twice as slow in the last one changes nothing.
+    const slices = [...quad(1, 0, [20, 21, 21, 20]), ...quad(1, 1, [20, 22, 22, 20]), ...quad(1, 2, [40, 48, 48, 40])];
+    const [row] = sliceRows(slices);
+    expect(row).toMatchObject({ workers: 1, quads: 3, offMicroseconds: 20, onMicroseconds: 22, targetMet: false });
+    expect(row.ratio).toBeCloseTo(1.1, 12);
+    expect(row.lowerQuartile).toBeCloseTo(1.075, 12);
+    expect(row.upperQuartile).toBeCloseTo(1.15, 12);
+  });
+
+  it('one row per worker count; a quad cut short counts for nothing', () => {
+    const slices = [...quad(1, 0, [20, 20.8, 20.8, 20]), ...quad(2, 0, [10, 12, 12, 10]), ...quad(2, 1, [10, 30, 30, 10]).slice(0, 3)];
+    const rows = sliceRows(slices);
+    expect(rows.map((row) => [row.workers, row.quads, row.targetMet])).toEqual([[1, 1, true], [2, 1, false]]);
+    expect(rows[1].ratio).toBeCloseTo(1.2, 12);
+  });
+
+  it('no slices (an older results file): no rows, and no table', () => {
+    const summary = summarise(raw({ slices: undefined }));
+    expect(summary.slices).toEqual([]);
+    expect(renderText(raw({ slices: undefined }), summary)).not.toContain('alternating slices');
+  });
+});
+
+describe('quantile', () => {
+  it.each([
+    ['the median of an odd count', [3, 1, 2], 0.5, 2],
+    ['between two ranks, interpolated', [1, 2, 3, 4], 0.25, 1.75],
+    ['the ends', [5, 9], 1, 9],
+    ['empty', [], 0.5, Number.NaN],
+  ])('%s', (_name, values, q, expected) => {
+    expect(quantile(values, q)).toEqual(expected);
+  });
+});
+
 describe('rendering', () => {
   const results = raw();
   const summary = summarise(results);
@@ -279,14 +327,14 @@ describe('rendering', () => {
       'Date: 2026-11-25T20:00:00.123Z',
       'Machine: Test CPU, 2 cores, 1024 MiB, Linux test x64, Node v24.21.0',
     ]);
-    for (const title of ['Overhead:', 'CPU time per request', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
+    for (const title of ['Overhead:', 'CPU time per request', 'alternating slices', 'Packing:', 'Nothing lost:', 'Peers:', 'Memory:', 'Packing recommendation']) {
       expect(text).toContain(title);
     }
   });
 
   it('the Markdown has a well-formed table per section', () => {
     const markdown = renderMarkdown(results, summary);
-    expect(markdown.match(/^\|(---:?\|)+$/gm)).toHaveLength(6);
+    expect(markdown.match(/^\|(---:?\|)+$/gm)).toHaveLength(7);
     for (const block of markdown.split('\n\n').filter((candidate) => candidate.startsWith('|'))) {
       const cells = block.split('\n').map((line) => line.replace(/\\\|/g, '').split('|').length);
       expect(new Set(cells).size).toBe(1);
