@@ -33,9 +33,10 @@ type TimedResponse = Response & { [STARTED]: bigint };
  * is sent at that moment, with the time elapsed so far and `res.statusCode` as it is then: the
  * status the route had set, or 200 (Express's default) if it had set none yet. Never twice.
  *
- * It runs on every request, so it allocates nothing per request: one listener function serves
- * every response and the start time rides on the response itself. `on`, not `once`, because Node
- * emits 'close' once per response (it marks the response destroyed before emitting).
+ * It runs on every request, so it makes no closure per request: one listener function serves
+ * every response and the start time rides on the response itself. `on`, not `once` (which wraps
+ * the listener anew each time), because Node emits 'close' once per response: it marks the
+ * response closed before emitting, and emits only if it was not.
  */
 export function requestMetrics(deps: {
   readonly metrics: Pick<GunicornStatsd, 'request'>;
