@@ -283,25 +283,31 @@ function cpuRows(raw: RawResults, workerCounts: readonly number[]): CpuRow[] {
   );
 }
 
+const slicePerRequest = (record: SliceRecord) => record.cpuMicroseconds / record.responses;
+
+/** One quad's ratio: (on₁ + on₂) / (off₁ + off₂), each term a slice's CPU time per request. */
+export function quadRatio(records: readonly SliceRecord[]): number {
+  const sum = (side: SliceRecord['side']) =>
+    records.filter((record) => record.side === side).reduce((total, record) => total + slicePerRequest(record), 0);
+  return sum('on') / sum('off');
+}
+
 export function sliceRows(slices: readonly SliceRecord[]): SliceRow[] {
-  const perRequest = (record: SliceRecord) => record.cpuMicroseconds / record.responses;
   const workerCounts = [...new Set(slices.map((record) => record.workers))].sort((a, b) => a - b);
   return workerCounts.map((workers) => {
     const own = slices.filter((record) => record.workers === workers && record.responses > 0);
     const byQuad = new Map<number, SliceRecord[]>();
     for (const record of own) byQuad.set(record.quad, [...(byQuad.get(record.quad) ?? []), record]);
-    const sum = (records: readonly SliceRecord[], side: SliceRecord['side']) =>
-      records.filter((record) => record.side === side).reduce((total, record) => total + perRequest(record), 0);
     // A quad counts only whole: two slices of each side.
     const ratios = [...byQuad.values()]
       .filter((records) => records.filter((record) => record.side === 'on').length === 2 && records.length === 4)
-      .map((records) => sum(records, 'on') / sum(records, 'off'));
+      .map(quadRatio);
     const ratio = median(ratios);
     return {
       workers,
       quads: ratios.length,
-      offMicroseconds: median(own.filter((record) => record.side === 'off').map(perRequest)),
-      onMicroseconds: median(own.filter((record) => record.side === 'on').map(perRequest)),
+      offMicroseconds: median(own.filter((record) => record.side === 'off').map(slicePerRequest)),
+      onMicroseconds: median(own.filter((record) => record.side === 'on').map(slicePerRequest)),
       ratio,
       lowerQuartile: quantile(ratios, 0.25),
       upperQuartile: quantile(ratios, 0.75),
@@ -499,6 +505,7 @@ const int = (value: number) => (Number.isFinite(value) ? Math.round(value).toLoc
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : 'n/a');
 const times = (value: number) => (Number.isFinite(value) ? `${value.toFixed(3)}×` : 'n/a');
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const µs = (value: number) => fixed(value, 1);
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 const signedMib = (kib: number) => `${kib >= 0 ? '+' : '-'}${mib(Math.abs(kib))}`;
 const yesNo = (value: boolean) => (value ? 'yes' : 'NO');
@@ -534,7 +541,6 @@ function overheadTable(summary: Summary, raw: RawResults): Table {
 }
 
 function cpuTable(summary: Summary, raw: RawResults): Table {
-  const µs = (value: number) => fixed(value, 1);
   const withSpread = (ratio: number, spread: number) =>
     Number.isFinite(ratio) ? `${times(ratio)}${Number.isFinite(spread) ? ` ±${spread.toFixed(3)}` : ''}` : '';
   return {
@@ -564,7 +570,6 @@ function cpuTable(summary: Summary, raw: RawResults): Table {
 }
 
 function slicesTable(summary: Summary, raw: RawResults): Table {
-  const µs = (value: number) => fixed(value, 1);
   return {
     title: 'The target figure in alternating slices: CPU time per request, metrics on (default packing → statsd_exporter) vs off',
     headers: ['workers', 'quads', 'off µs', 'on µs', 'on/off', 'quartiles', `≤ ${TARGETS.cpuRatioAtMost}`],

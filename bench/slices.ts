@@ -8,6 +8,7 @@
 import type { BenchOptions } from './args';
 import { runLoad } from './load';
 import { totalCpuMicroseconds, workerPids } from './proc';
+import { quadRatio } from './report';
 import type { SliceRecord } from './results';
 import type { App } from '../harness/stack';
 
@@ -33,8 +34,7 @@ export async function runSlices(
     for (const [position, side] of QUAD.entries()) {
       records.push({ workers, quad, position, side, ...(await slice(servers[side], options)) });
     }
-    const [offA, onA, onB, offB] = records.slice(-4).map((record) => record.cpuMicroseconds / Math.max(1, record.responses));
-    log(`  workers=${workers} quad ${quad + 1}/${options.quads}: on/off ${((onA + onB) / (offA + offB)).toFixed(3)}`);
+    log(`  workers=${workers} quad ${quad + 1}/${options.quads}: on/off ${quadRatio(records.slice(-QUAD.length)).toFixed(3)}`);
   }
   return records;
 }
