@@ -130,6 +130,17 @@ export interface SliceRow {
   readonly lowerQuartile: number;
   readonly upperQuartile: number;
   readonly targetMet: boolean;
+  /** The control quads (metrics off vs a second metrics-off app); null in results without them. */
+  readonly control: SliceControl | null;
+}
+
+/** What the same quads measure between two identical apps: the floor of the target figure. */
+export interface SliceControl {
+  readonly quads: number;
+  /** Median over the control quads of (off′₁ + off′₂) / (off₁ + off₂). */
+  readonly ratio: number;
+  readonly lowerQuartile: number;
+  readonly upperQuartile: number;
 }
 
 export interface Recommendation {
@@ -292,16 +303,24 @@ export function quadRatio(records: readonly SliceRecord[]): number {
   return sum('on') / sum('off');
 }
 
+/** The ratio of every whole quad (two slices of each side) among `records`, in quad order. */
+function wholeQuadRatios(records: readonly SliceRecord[]): number[] {
+  const byQuad = new Map<number, SliceRecord[]>();
+  for (const record of records) byQuad.set(record.quad, [...(byQuad.get(record.quad) ?? []), record]);
+  return [...byQuad.values()]
+    .filter((quad) => quad.length === 4 && quad.filter((record) => record.side === 'on').length === 2)
+    .map(quadRatio);
+}
+
 export function sliceRows(slices: readonly SliceRecord[]): SliceRow[] {
-  const workerCounts = [...new Set(slices.map((record) => record.workers))].sort((a, b) => a - b);
+  const counted = slices.filter((record) => record.responses > 0);
+  // Results of schema 6 have no pair: all their quads were target quads.
+  const target = counted.filter((record) => (record.pair ?? 'target') === 'target');
+  const workerCounts = [...new Set(target.map((record) => record.workers))].sort((a, b) => a - b);
   return workerCounts.map((workers) => {
-    const own = slices.filter((record) => record.workers === workers && record.responses > 0);
-    const byQuad = new Map<number, SliceRecord[]>();
-    for (const record of own) byQuad.set(record.quad, [...(byQuad.get(record.quad) ?? []), record]);
-    // A quad counts only whole: two slices of each side.
-    const ratios = [...byQuad.values()]
-      .filter((records) => records.filter((record) => record.side === 'on').length === 2 && records.length === 4)
-      .map(quadRatio);
+    const own = target.filter((record) => record.workers === workers);
+    const ratios = wholeQuadRatios(own);
+    const controlRatios = wholeQuadRatios(counted.filter((record) => record.workers === workers && record.pair === 'control'));
     const ratio = median(ratios);
     return {
       workers,
@@ -312,6 +331,14 @@ export function sliceRows(slices: readonly SliceRecord[]): SliceRow[] {
       lowerQuartile: quantile(ratios, 0.25),
       upperQuartile: quantile(ratios, 0.75),
       targetMet: ratio <= TARGETS.cpuRatioAtMost,
+      control: controlRatios.length === 0
+        ? null
+        : {
+          quads: controlRatios.length,
+          ratio: median(controlRatios),
+          lowerQuartile: quantile(controlRatios, 0.25),
+          upperQuartile: quantile(controlRatios, 0.75),
+        },
     };
   });
 }
@@ -570,23 +597,33 @@ function cpuTable(summary: Summary, raw: RawResults): Table {
 }
 
 function slicesTable(summary: Summary, raw: RawResults): Table {
+  const quartiles = (row: { lowerQuartile: number; upperQuartile: number }) =>
+    `${fixed(row.lowerQuartile, 3)}–${fixed(row.upperQuartile, 3)}`;
   return {
     title: 'The target figure in alternating slices: CPU time per request, metrics on (default packing → statsd_exporter) vs off',
-    headers: ['workers', 'quads', 'off µs', 'on µs', 'on/off', 'quartiles', `≤ ${TARGETS.cpuRatioAtMost}`],
+    headers: [
+      'workers', 'quads', 'off µs', 'on µs', 'on/off', 'quartiles', `≤ ${TARGETS.cpuRatioAtMost}`,
+      'control off′/off', 'control quartiles',
+    ],
     rows: summary.slices.map((row) => [
       String(row.workers),
       String(row.quads),
       µs(row.offMicroseconds),
       µs(row.onMicroseconds),
       times(row.ratio),
-      `${fixed(row.lowerQuartile, 3)}–${fixed(row.upperQuartile, 3)}`,
+      quartiles(row),
       yesNo(row.targetMet),
+      row.control ? times(row.control.ratio) : '',
+      row.control ? quartiles(row.control) : '',
     ]),
     notes: [
       `Each quad loads metrics off, on, on, off for ${raw.options.sliceS} s each, back to back, with both apps already warm;`,
       'its ratio is (on₁ + on₂) / (off₁ + off₂) of the slices\' CPU time per request (utime + stime of master and workers).',
       'on/off: the median over the quads; quartiles: the middle half of them. Slices seconds apart and mirrored in',
       'order see the same moment of a shared machine, which the rounds above, a minute long, do not.',
+      'control: after each quad, one more in which a second metrics-off app, started with the same flags, takes the',
+      'place of metrics on. Nothing differs between the two, so its spread is this machine\'s floor: an on/off',
+      'figure within the control\'s quartiles of 1 is not told apart from no cost at all.',
     ],
   };
 }

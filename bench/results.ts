@@ -4,7 +4,7 @@ import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
 import type { CpuShare, Machine } from './machine';
 
-export const SCHEMA = 6;
+export const SCHEMA = 7;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -30,12 +30,22 @@ export interface RunCpu {
   readonly exporterMicroseconds: number | null;
 }
 
-/** One slice of the target figure's quads (slices.ts): metrics off or on, a second or so of load. */
+/**
+ * Which comparison a quad of slices belongs to. target: metrics off vs metrics on (the default
+ * packing, into the exporter). control: metrics off vs a second, identical metrics-off app in the
+ * place of "on", so its ratio is what a difference of nothing measures: the floor of the figure.
+ */
+export type SlicePair = 'target' | 'control';
+
+/** One slice of the alternating quads (slices.ts): a second or so of load on one app. */
 export interface SliceRecord {
   readonly workers: number;
+  /** Absent in results of schema 6, which ran target quads only. */
+  readonly pair?: SlicePair;
   readonly quad: number;
   /** 0..3 within the quad: off, on, on, off. */
   readonly position: number;
+  /** The app's role in the quad: the metrics-off app, or the one compared with it (see SlicePair). */
   readonly side: 'off' | 'on';
   /** CPU time (utime + stime, microseconds) of the app's processes during the slice. */
   readonly cpuMicroseconds: number;

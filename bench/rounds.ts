@@ -51,6 +51,9 @@ function datagramCounter(contender: Contender, exporter: SharedExporter): (() =>
   };
 }
 
+/** The key of the slices' second metrics-off app among the running servers (no contender has it). */
+const CONTROL = 'control';
+
 /** The two contenders of the target figure, which the alternating slices compare. */
 export interface TargetPair {
   readonly off: Contender['id'];
@@ -103,8 +106,12 @@ export async function runRounds(
           );
         }
       }
-      // While the contenders are still up and warm: the target figure in alternating slices.
-      slices.push(...(await runSlices({ off: servers.get(target.off)!, on: servers.get(target.on)! }, workers, options, log)));
+      // While the contenders are still up and warm: the target figure in alternating slices, with
+      // a second metrics-off app for the control, warmed up first as long as one round's runs.
+      const control = await contenders.find((contender) => contender.id === target.off)!.start(workers);
+      servers.set(CONTROL, control);
+      await runLoad(`${control.url}/`, { connections: options.connections, durationS: options.warmupS + options.durationS });
+      slices.push(...(await runSlices({ off: servers.get(target.off)!, on: servers.get(target.on)!, control }, workers, options, log)));
     } finally {
       await Promise.all([...servers.values()].map((server) => server.stop()));
     }

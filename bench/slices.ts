@@ -5,11 +5,16 @@
 // the four slices of a quad fall within a few seconds and in mirrored order, so a steady drift
 // weighs on both sides equally. The ratio of each quad is one sample; the report gives their median
 // and quartiles.
+//
+// Each target quad is followed by a control quad: the same metrics-off app against a second one,
+// started with the same flags. Nothing differs between them, so the control's ratios show how far
+// from 1 this machine puts a difference of nothing: a target figure inside that spread is not
+// told apart from no cost at all.
 import type { BenchOptions } from './args';
 import { runLoad } from './load';
 import { totalCpuMicroseconds, workerPids } from './proc';
 import { quadRatio } from './report';
-import type { SliceRecord } from './results';
+import type { SlicePair, SliceRecord } from './results';
 import type { App } from '../harness/stack';
 
 /** The order within a quad: each side's two slices mirror the other's around its middle. */
@@ -23,18 +28,42 @@ async function slice(server: App, options: BenchOptions): Promise<{ cpuMicroseco
   return { cpuMicroseconds: totalCpuMicroseconds(pids) - before, responses: load.responses };
 }
 
-export async function runSlices(
+/** The apps the quads load: metrics off, metrics on, and a second metrics-off app (the control). */
+export interface SliceServers {
+  readonly off: App;
+  readonly on: App;
+  readonly control: App;
+}
+
+async function quad(
+  pair: SlicePair,
   servers: { readonly off: App; readonly on: App },
+  workers: number,
+  index: number,
+  options: BenchOptions,
+): Promise<SliceRecord[]> {
+  const records: SliceRecord[] = [];
+  for (const [position, side] of QUAD.entries()) {
+    records.push({ workers, pair, quad: index, position, side, ...(await slice(servers[side], options)) });
+  }
+  return records;
+}
+
+export async function runSlices(
+  servers: SliceServers,
   workers: number,
   options: BenchOptions,
   log: (line: string) => void,
 ): Promise<SliceRecord[]> {
   const records: SliceRecord[] = [];
-  for (let quad = 0; quad < options.quads; quad += 1) {
-    for (const [position, side] of QUAD.entries()) {
-      records.push({ workers, quad, position, side, ...(await slice(servers[side], options)) });
-    }
-    log(`  workers=${workers} quad ${quad + 1}/${options.quads}: on/off ${quadRatio(records.slice(-QUAD.length)).toFixed(3)}`);
+  for (let index = 0; index < options.quads; index += 1) {
+    const target = await quad('target', servers, workers, index, options);
+    const control = await quad('control', { off: servers.off, on: servers.control }, workers, index, options);
+    records.push(...target, ...control);
+    log(
+      `  workers=${workers} quad ${index + 1}/${options.quads}: on/off ${quadRatio(target).toFixed(3)}, ` +
+        `control off/off ${quadRatio(control).toFixed(3)}`,
+    );
   }
   return records;
 }

@@ -75,15 +75,16 @@ describe('npm run bench -- --quick', () => {
     expect(new Set(results.summary.cpu.map((row: any) => row.workers))).toEqual(new Set([1, 2]));
   });
 
-  it('loaded metrics off and on in one quad of alternating slices per worker count, each slice with CPU time', () => {
-    expect(results.slices.map((slice: any) => `${slice.workers} ${slice.quad} ${slice.side}`)).toEqual(
-      [1, 2].flatMap((workers) => ['off', 'on', 'on', 'off'].map((side) => `${workers} 0 ${side}`)),
+  it('loaded metrics off and on in one quad of alternating slices per worker count, then a control quad, each slice with CPU time', () => {
+    expect(results.slices.map((slice: any) => `${slice.workers} ${slice.pair} ${slice.quad} ${slice.side}`)).toEqual(
+      [1, 2].flatMap((workers) =>
+        ['target', 'control'].flatMap((pair) => ['off', 'on', 'on', 'off'].map((side) => `${workers} ${pair} 0 ${side}`))),
     );
     for (const slice of results.slices) {
       expect(slice.responses).toBeGreaterThan(0);
       expect(slice.cpuMicroseconds).toBeGreaterThan(0);
     }
-    expect(results.summary.slices.map((row: any) => [row.workers, row.quads])).toEqual([[1, 1], [2, 1]]);
+    expect(results.summary.slices.map((row: any) => [row.workers, row.quads, row.control.quads])).toEqual([[1, 1, 1], [2, 1, 1]]);
   });
 
   it('has overhead, packing and peer rows for both worker counts', () => {

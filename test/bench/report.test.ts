@@ -13,7 +13,7 @@ import {
   summarise,
   toJson,
 } from '../../bench/report';
-import type { LosslessRecord, RawResults, RunRecord, SliceRecord } from '../../bench/results';
+import type { LosslessRecord, RawResults, RunRecord, SlicePair, SliceRecord } from '../../bench/results';
 
 function load(requestsPerSecond: number, p99 = 10, extra: Partial<LoadResult> = {}): LoadResult {
   return {
@@ -70,9 +70,14 @@ function lossless(packing: string, responses: number, counted: number, drops = 0
 }
 
 /** One quad of slices (off, on, on, off) with these CPU times per request (µs), 1,000 responses each. */
-function quad(workers: number, index: number, perRequest: readonly [number, number, number, number]): SliceRecord[] {
+function quad(
+  workers: number,
+  index: number,
+  perRequest: readonly [number, number, number, number],
+  pair: SlicePair = 'target',
+): SliceRecord[] {
   return (['off', 'on', 'on', 'off'] as const).map((side, position) => ({
-    workers, quad: index, position, side, cpuMicroseconds: perRequest[position] * 1000, responses: 1000,
+    workers, pair, quad: index, position, side, cpuMicroseconds: perRequest[position] * 1000, responses: 1000,
   }));
 }
 
@@ -297,6 +302,31 @@ describe('sliceRows: the target figure from alternating slices', () => {
     const rows = sliceRows(slices);
     expect(rows.map((row) => [row.workers, row.quads, row.targetMet])).toEqual([[1, 1, true], [2, 1, false]]);
     expect(rows[1].ratio).toBeCloseTo(1.2, 12);
+  });
+
+  it('the control quads give their own median and quartiles, and leave the target figure alone', () => {
+    const slices = [
+      ...quad(1, 0, [20, 21, 21, 20]), ...quad(1, 0, [20, 18, 18, 20], 'control'),
+      ...quad(1, 1, [20, 22, 22, 20]), ...quad(1, 1, [20, 20, 20, 20], 'control'),
+      ...quad(1, 2, [20, 24, 24, 20]), ...quad(1, 2, [20, 22, 22, 20], 'control'),
+    ];
+    const [row] = sliceRows(slices);
+    expect(row).toMatchObject({ quads: 3, offMicroseconds: 20, onMicroseconds: 22 });
+    expect(row.ratio).toBeCloseTo(1.1, 12);
+    expect(row.control?.quads).toBe(3);
+    expect(row.control?.ratio).toBeCloseTo(1, 12);
+    expect(row.control?.lowerQuartile).toBeCloseTo(0.95, 12);
+    expect(row.control?.upperQuartile).toBeCloseTo(1.05, 12);
+    const text = renderText(raw({ slices }), summarise(raw({ slices })));
+    expect(text).toContain('control off′/off');
+    expect(text).toContain('0.950–1.050');
+  });
+
+  it('slices without a pair (schema 6) are all target quads, with no control', () => {
+    const schema6 = quad(2, 0, [10, 12, 12, 10]).map((record) => ({ ...record, pair: undefined }));
+    const [row] = sliceRows(schema6);
+    expect(row).toMatchObject({ workers: 2, quads: 1, control: null });
+    expect(row.ratio).toBeCloseTo(1.2, 12);
   });
 
   it('no slices (an older results file): no rows, and no table', () => {
