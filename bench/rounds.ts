@@ -107,10 +107,9 @@ export async function runRounds(
         }
       }
       // While the contenders are still up and warm: the target figure in alternating slices, with
-      // a second metrics-off app for the control, warmed up first as long as one round's runs.
+      // a second metrics-off app for the control.
       const control = await contenders.find((contender) => contender.id === target.off)!.start(workers);
       servers.set(CONTROL, control);
-      await runLoad(`${control.url}/`, { connections: options.connections, durationS: options.warmupS + options.durationS });
       slices.push(...(await runSlices({ off: servers.get(target.off)!, on: servers.get(target.on)!, control }, workers, options, log)));
     } finally {
       await Promise.all([...servers.values()].map((server) => server.stop()));

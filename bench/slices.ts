@@ -6,10 +6,13 @@
 // weighs on both sides equally. The ratio of each quad is one sample; the report gives their median
 // and quartiles.
 //
-// Each target quad is followed by a control quad: the same metrics-off app against a second one,
-// started with the same flags. Nothing differs between them, so the control's ratios show how far
-// from 1 this machine puts a difference of nothing: a target figure inside that spread is not
-// told apart from no cost at all.
+// After the target quads come as many control quads: the same metrics-off app against a second
+// one, started with the same flags. Nothing differs between them, so the control's ratios show how
+// far from 1 this machine puts a difference of nothing: a target figure inside that spread is not
+// told apart from no cost at all. The two series run one after the other, not interleaved, so that
+// in both each app serves two slices in a row and then rests for two: an app that rested longer
+// before its slices (V8 shrinks an idle heap, caches go cold) would cost more per request in them,
+// a bias that no mirroring of the order removes.
 import type { BenchOptions } from './args';
 import { runLoad } from './load';
 import { totalCpuMicroseconds, workerPids } from './proc';
@@ -56,14 +59,22 @@ export async function runSlices(
   log: (line: string) => void,
 ): Promise<SliceRecord[]> {
   const records: SliceRecord[] = [];
-  for (let index = 0; index < options.quads; index += 1) {
-    const target = await quad('target', servers, workers, index, options);
-    const control = await quad('control', { off: servers.off, on: servers.control }, workers, index, options);
-    records.push(...target, ...control);
-    log(
-      `  workers=${workers} quad ${index + 1}/${options.quads}: on/off ${quadRatio(target).toFixed(3)}, ` +
-        `control off/off ${quadRatio(control).toFixed(3)}`,
-    );
+  const series: [SlicePair, { readonly off: App; readonly on: App }][] = [
+    ['target', servers],
+    ['control', { off: servers.off, on: servers.control }],
+  ];
+  for (const [pair, apps] of series) {
+    if (pair === 'control') {
+      // Fresh: as long a warm-up as one of the rounds' runs gave the others.
+      await runLoad(`${servers.control.url}/`, { connections: options.connections, durationS: options.warmupS + options.durationS });
+    }
+    // One quad unrecorded, so that the first recorded one finds each app in the rhythm of the rest.
+    await quad(pair, apps, workers, -1, options);
+    for (let index = 0; index < options.quads; index += 1) {
+      const quadRecords = await quad(pair, apps, workers, index, options);
+      records.push(...quadRecords);
+      log(`  workers=${workers} ${pair} quad ${index + 1}/${options.quads}: ${pair === 'target' ? 'on/off' : 'off′/off'} ${quadRatio(quadRecords).toFixed(3)}`);
+    }
   }
   return records;
 }
