@@ -621,8 +621,8 @@ function slicesTable(summary: Summary, raw: RawResults): Table {
       'its ratio is (on₁ + on₂) / (off₁ + off₂) of the slices\' CPU time per request (utime + stime of master and workers).',
       'on/off: the median over the quads; quartiles: the middle half of them. Slices seconds apart and mirrored in',
       'order see the same moment of a shared machine, which the rounds above, a minute long, do not.',
-      'control: after each quad, one more in which a second metrics-off app, started with the same flags, takes the',
-      'place of metrics on. Nothing differs between the two, so its spread is this machine\'s floor: an on/off',
+      'control: as many quads again, right after these, in which a second metrics-off app, started with the same flags,',
+      'takes the place of metrics on. Nothing differs between the two, so its spread is this machine\'s floor: an on/off',
       'figure within the control\'s quartiles of 1 is not told apart from no cost at all.',
     ],
   };
