@@ -10,9 +10,10 @@
 // one, started with the same flags. Nothing differs between them, so the control's ratios show how
 // far from 1 this machine puts a difference of nothing: a target figure inside that spread is not
 // told apart from no cost at all. The two series run one after the other, not interleaved, so that
-// in both each app serves two slices in a row and then rests for two: an app that rested longer
-// before its slices (V8 shrinks an idle heap, caches go cold) would cost more per request in them,
-// a bias that no mirroring of the order removes.
+// in both each app serves two slices in a row and then rests for two. Interleaved, the apps
+// compared with metrics off rested three times as long before their slices, and cost more per
+// request in them: the control itself read about 1.10× with one worker. No mirroring of the order
+// removes that bias; equal rests do.
 import type { BenchOptions } from './args';
 import { runLoad } from './load';
 import { totalCpuMicroseconds, workerPids } from './proc';
