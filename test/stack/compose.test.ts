@@ -273,7 +273,7 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     // one warning for the whole server, and one "sending again" once a quiet period has passed
     // without a refusal, however many lines the load lost in between.
     const outageLog = () => appLog().then((log) => log.split('\n').slice(logBefore - 1).filter((line) => warning.test(line) || recovery.test(line)));
-    await waitUntil('the app to log that it sends again', outageLog, (found) => found.some((line) => recovery.test(line)), 30_000, 200);
+    await waitUntil('the app to log that it sends again', outageLog, (found) => found.some((line) => recovery.test(line)), 45_000, 200);
     const served = await load.stop();
     expect(served.failures).toEqual([]);
     expect(statusRecord(served.byStatus)).toEqual({ '200': served.answered });

@@ -48,7 +48,7 @@ function expectOneOutageWarning(app: App): Map<number, number> {
 
 /** The outage is over: the master logs one "sending again" (after the client's quiet period), after the warning. */
 async function expectOneRecovery(app: App): Promise<void> {
-  await app.process.waitForOutput(STATSD_RECOVERED, 15_000);
+  await app.process.waitForOutput(STATSD_RECOVERED, 30_000);
   const logged = linesMatching(app.process.output(), new RegExp(`${STATSD_OUTAGE_WARNING.source}|${STATSD_RECOVERED.source}`));
   expect(logged.map((line) => (STATSD_RECOVERED.test(line) ? 'up' : 'down')), logged.join('\n')).toEqual(['down', 'up']);
   expect(logged[1]).toContain(`[${app.process.pid}] [INFO]`);
