@@ -118,29 +118,29 @@ export interface CpuRow {
   readonly targetMet: boolean;
 }
 
-/** The target figure from the alternating slices (slices.ts), per worker count. */
-export interface SliceRow {
-  readonly workers: number;
+/** A series of quad ratios (slices.ts): how many, their median, and the bounds of their middle half. */
+export interface QuadStatistics {
   readonly quads: number;
+  readonly ratio: number;
+  readonly lowerQuartile: number;
+  readonly upperQuartile: number;
+}
+
+/**
+ * The target figure from the alternating slices (slices.ts), per worker count: the statistics of
+ * the quads' ratios (on₁ + on₂) / (off₁ + off₂), each term a slice's CPU time per request.
+ */
+export interface SliceRow extends QuadStatistics {
+  readonly workers: number;
   /** CPU time per request, median over the slices of each side (µs). */
   readonly offMicroseconds: number;
   readonly onMicroseconds: number;
-  /** Median over the quads of (on₁ + on₂) / (off₁ + off₂), each term a slice's CPU time per request. */
-  readonly ratio: number;
-  readonly lowerQuartile: number;
-  readonly upperQuartile: number;
   readonly targetMet: boolean;
-  /** The control quads (metrics off vs a second metrics-off app); null in results without them. */
-  readonly control: SliceControl | null;
-}
-
-/** What the same quads measure between two identical apps: the floor of the target figure. */
-export interface SliceControl {
-  readonly quads: number;
-  /** Median over the control quads of (off′₁ + off′₂) / (off₁ + off₂). */
-  readonly ratio: number;
-  readonly lowerQuartile: number;
-  readonly upperQuartile: number;
+  /**
+   * The control quads, (off′₁ + off′₂) / (off₁ + off₂) with a second metrics-off app: the floor of
+   * the target figure. null in results without them.
+   */
+  readonly control: QuadStatistics | null;
 }
 
 export interface Recommendation {
@@ -303,6 +303,15 @@ export function quadRatio(records: readonly SliceRecord[]): number {
   return sum('on') / sum('off');
 }
 
+function quadStatistics(ratios: readonly number[]): QuadStatistics {
+  return {
+    quads: ratios.length,
+    ratio: median(ratios),
+    lowerQuartile: quantile(ratios, 0.25),
+    upperQuartile: quantile(ratios, 0.75),
+  };
+}
+
 /** The ratio of every whole quad (two slices of each side) among `records`, in quad order. */
 function wholeQuadRatios(records: readonly SliceRecord[]): number[] {
   const byQuad = new Map<number, SliceRecord[]>();
@@ -319,26 +328,15 @@ export function sliceRows(slices: readonly SliceRecord[]): SliceRow[] {
   const workerCounts = [...new Set(target.map((record) => record.workers))].sort((a, b) => a - b);
   return workerCounts.map((workers) => {
     const own = target.filter((record) => record.workers === workers);
-    const ratios = wholeQuadRatios(own);
+    const figure = quadStatistics(wholeQuadRatios(own));
     const controlRatios = wholeQuadRatios(counted.filter((record) => record.workers === workers && record.pair === 'control'));
-    const ratio = median(ratios);
     return {
       workers,
-      quads: ratios.length,
+      ...figure,
       offMicroseconds: median(own.filter((record) => record.side === 'off').map(slicePerRequest)),
       onMicroseconds: median(own.filter((record) => record.side === 'on').map(slicePerRequest)),
-      ratio,
-      lowerQuartile: quantile(ratios, 0.25),
-      upperQuartile: quantile(ratios, 0.75),
-      targetMet: ratio <= TARGETS.cpuRatioAtMost,
-      control: controlRatios.length === 0
-        ? null
-        : {
-          quads: controlRatios.length,
-          ratio: median(controlRatios),
-          lowerQuartile: quantile(controlRatios, 0.25),
-          upperQuartile: quantile(controlRatios, 0.75),
-        },
+      targetMet: figure.ratio <= TARGETS.cpuRatioAtMost,
+      control: controlRatios.length === 0 ? null : quadStatistics(controlRatios),
     };
   });
 }

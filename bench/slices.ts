@@ -32,23 +32,21 @@ async function slice(server: App, options: BenchOptions): Promise<{ cpuMicroseco
   return { cpuMicroseconds: totalCpuMicroseconds(pids) - before, responses: load.responses };
 }
 
-/** The apps the quads load: metrics off, metrics on, and a second metrics-off app (the control). */
-export interface SliceServers {
+/** The two apps one quad compares: the metrics-off app, and the one loaded in the place of "on". */
+interface QuadApps {
   readonly off: App;
   readonly on: App;
+}
+
+/** The apps the quads load: metrics off, metrics on, and a second metrics-off app (the control). */
+export interface SliceServers extends QuadApps {
   readonly control: App;
 }
 
-async function quad(
-  pair: SlicePair,
-  servers: { readonly off: App; readonly on: App },
-  workers: number,
-  index: number,
-  options: BenchOptions,
-): Promise<SliceRecord[]> {
+async function quad(pair: SlicePair, apps: QuadApps, workers: number, index: number, options: BenchOptions): Promise<SliceRecord[]> {
   const records: SliceRecord[] = [];
   for (const [position, side] of QUAD.entries()) {
-    records.push({ workers, pair, quad: index, position, side, ...(await slice(servers[side], options)) });
+    records.push({ workers, pair, quad: index, position, side, ...(await slice(apps[side], options)) });
   }
   return records;
 }
@@ -60,15 +58,7 @@ export async function runSlices(
   log: (line: string) => void,
 ): Promise<SliceRecord[]> {
   const records: SliceRecord[] = [];
-  const series: [SlicePair, { readonly off: App; readonly on: App }][] = [
-    ['target', servers],
-    ['control', { off: servers.off, on: servers.control }],
-  ];
-  for (const [pair, apps] of series) {
-    if (pair === 'control') {
-      // Fresh: as long a warm-up as one of the rounds' runs gave the others.
-      await runLoad(`${servers.control.url}/`, { connections: options.connections, durationS: options.warmupS + options.durationS });
-    }
+  const series = async (pair: SlicePair, apps: QuadApps): Promise<void> => {
     // One quad unrecorded, so that the first recorded one finds each app in the rhythm of the rest.
     await quad(pair, apps, workers, -1, options);
     for (let index = 0; index < options.quads; index += 1) {
@@ -76,6 +66,10 @@ export async function runSlices(
       records.push(...quadRecords);
       log(`  workers=${workers} ${pair} quad ${index + 1}/${options.quads}: ${pair === 'target' ? 'on/off' : 'off′/off'} ${quadRatio(quadRecords).toFixed(3)}`);
     }
-  }
+  };
+  await series('target', servers);
+  // The control app is fresh: as long a warm-up as one of the rounds' runs gave the others.
+  await runLoad(`${servers.control.url}/`, { connections: options.connections, durationS: options.warmupS + options.durationS });
+  await series('control', { off: servers.off, on: servers.control });
   return records;
 }
