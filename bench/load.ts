@@ -52,6 +52,9 @@ export interface LoadOptions {
   readonly exact?: boolean;
   /** Expected requests/s, to size the first exact batch (later ones use the measured rate). */
   readonly expectedRate?: number;
+  /** One run of exactly this many requests instead (durationS is then ignored): nothing is in
+   * flight at its end. */
+  readonly amount?: number;
 }
 
 /** Nearest-rank percentile of ascending `sorted`. */
@@ -123,6 +126,10 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
   const recorder = new Recorder();
   const startedAt = performance.now();
   const elapsedS = () => (performance.now() - startedAt) / 1000;
+  if (options.amount !== undefined) {
+    await autocannonRun(recorder, url, options.connections, { amount: options.amount });
+    return recorder.result(elapsedS());
+  }
   if (!options.exact) {
     await autocannonRun(recorder, url, options.connections, { duration: options.durationS });
     return recorder.result(elapsedS());

@@ -31,7 +31,7 @@ async function readCounters(metricsUrl: string): Promise<ExporterCounters> {
 
 /** Counters once they have stopped moving for a second: the datagrams still in the socket and the
  * exporter's event queue (flushed every 200 ms) have drained. */
-async function settledCounters(metricsUrl: string, quietMs = 1000, timeoutMs = 20_000): Promise<ExporterCounters> {
+export async function settledCounters(metricsUrl: string, quietMs = 1000, timeoutMs = 20_000): Promise<ExporterCounters> {
   const deadline = Date.now() + timeoutMs;
   let last = await readCounters(metricsUrl);
   let quietSince = Date.now();

@@ -81,6 +81,26 @@ export interface LosslessRecord {
   readonly memory: readonly WorkerMemory[];
 }
 
+/** Saturation with kills (kills.ts): per round, the responses received and the requests counted. */
+export interface KillRecord {
+  readonly packing: string;
+  readonly workers: number;
+  readonly connections: number;
+  readonly requests: number;
+  readonly killAfterMs: number;
+  readonly label: string;
+  readonly rounds: readonly KillRound[];
+}
+
+export interface KillRound {
+  /** Responses the client received, of `requests` made (the rest failed with the killed worker). */
+  readonly answered: number;
+  /** Increase of gunicorn_requests_total over the round, read once it stopped moving. */
+  readonly counted: number;
+  /** The kill landed while the load was still running. */
+  readonly killedWhileLoading: boolean;
+}
+
 /** The same saturation as a nothing-lost run with metrics off, for its memory only. */
 export interface MemoryControlRecord {
   readonly packing: 'off';

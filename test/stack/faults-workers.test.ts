@@ -1,8 +1,9 @@
-// Worker and master faults, against the real exporter: a worker SIGKILLed under load, a
-// worker whose event loop stops (SIGSTOP) for longer than --timeout, SIGTERM with slow requests
+// Worker and master faults, against the real exporter: a worker SIGKILLed under load, five
+// SIGKILLed at saturation (the bench's kill scenario, bench/kills.ts), a worker whose event loop stops (SIGSTOP) for longer than --timeout, SIGTERM with slow requests
 // in flight, and a second signal during the graceful stop. Which worker holds which connection is
 // read from /proc, so "requests on the other worker are unaffected" is checked, not assumed.
 import { afterEach, describe, expect, it } from 'vitest';
+import { KILL_DEFAULTS, runKills } from '../../bench/kills';
 import { LOOPBACK } from '../../harness/ports';
 import { stopAll } from '../../harness/processes';
 import { startApp, startStatsdExporter, type App, type StatsdExporter } from '../../harness/stack';
@@ -150,6 +151,25 @@ describe('a worker killed with SIGKILL during load', () => {
     expect(s.log).toEqual({ error: 1 });
     expect(s.workers).toBe(2);
   });
+});
+
+describe('workers SIGKILLed at saturation', () => {
+  it('five kills under a fixed load: every answered request is counted, and no request that was not made', async () => {
+    // The load a user's saturating client puts on 2 workers (32 connections, 60,000 requests), one
+    // worker SIGKILLed 1.5 s into each round: one poll phase answers many requests, and a kill
+    // anywhere in it must not take the lines of a response that reached its client.
+    const record = await runKills(KILL_DEFAULTS, (line) => console.info(line));
+    expect(record.rounds).toHaveLength(5);
+    for (const round of record.rounds) {
+      expect(round.killedWhileLoading).toBe(true);
+      // The kill hit a worker serving requests: some of them were never answered.
+      expect(round.answered).toBeLessThan(record.requests);
+      expect(round.counted).toBeGreaterThanOrEqual(round.answered);
+      // Lines out for a response the kill then kept from its client (the kernel resets a killed
+      // worker's connections, and a client loses what it had not read yet): never a request not made.
+      expect(round.counted).toBeLessThanOrEqual(record.requests);
+    }
+  }, 300_000);
 });
 
 describe('a worker whose event loop is blocked longer than --timeout', () => {

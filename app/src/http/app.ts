@@ -26,7 +26,7 @@ const notFound: RequestHandler = (_req, res) => {
 
 /**
  * An error that escaped a route: counted as log.exception before the 500 goes out, because the
- * triple is only sent once the response has completed (Gunicorn's order: "Error handling
+ * triple is only sent when the response ends (Gunicorn's order: "Error handling
  * request", then the access log and the triple).
  */
 function finalErrorHandler(logger: Pick<ServerLogger, 'exception'>): ErrorRequestHandler {

@@ -6,12 +6,16 @@ import {
 } from './lines';
 import type { StatsdOptions } from './options';
 import { createTransport, type TransportOptions } from './transport';
+import type { Releasable } from './turn-packer';
 
 export interface GunicornStatsd {
   /** false when metrics are off (no --statsd-host): every method is then a no-op. */
   readonly enabled: boolean;
-  /** After the response completed: request.duration, requests, request.status.<code>, in that order. */
-  request(elapsedNanoseconds: bigint, status: number): void;
+  /**
+   * When the response ends: request.duration, requests, request.status.<code>, in that order.
+   * `waiting` (the response's connection, held back) is released once the lines are in the kernel.
+   */
+  request(elapsedNanoseconds: bigint, status: number, waiting?: Releasable): void;
   /** The master's live worker count. 0 (or less) sends nothing, as in Gunicorn. */
   workers(count: number): void;
   /** The master's sample of connections waiting in the listen sockets' accept queues. */
@@ -32,7 +36,9 @@ export interface GunicornStatsdOptions extends StatsdOptions, Pick<TransportOpti
 
 const DISABLED: GunicornStatsd = Object.freeze({
   enabled: false,
-  request() {},
+  request(_elapsed: bigint, _status: number, waiting?: Releasable) {
+    waiting?.release();
+  },
   workers() {},
   backlog() {},
   log() {},
@@ -84,15 +90,15 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
   const sendsLines = options.packing === 'line';
   return {
     enabled: true,
-    request(elapsedNanoseconds, status) {
+    request(elapsedNanoseconds, status, waiting) {
       const tail = tailOf(status);
       const milliseconds = formatMilliseconds(elapsedNanoseconds);
       const bytes = headBytes + milliseconds.length + tail.bytes;
       if (!sendsLines && bytes <= wholeTripleBytes) {
-        transport.send([`${head}${milliseconds}${tail.text}`], bytes);
+        transport.send([`${head}${milliseconds}${tail.text}`], bytes, waiting);
         return;
       }
-      transport.send([`${head}${milliseconds}${durationEnd}`, requests, tail.statusLine], bytes);
+      transport.send([`${head}${milliseconds}${durationEnd}`, requests, tail.statusLine], bytes, waiting);
     },
     workers(count) {
       // Gunicorn's arbiter reports the count right after spawning, so its gauge is never 0 (its

@@ -23,7 +23,7 @@ import type { Address } from '../address';
 import { createDatagramStream, maxDatagramBytesTo } from './datagram-stream';
 import type { StatsdOptions } from './options';
 import { systemLookup, type Lookup } from './resolver';
-import { createTurnPacker } from './turn-packer';
+import { createTurnPacker, type Releasable } from './turn-packer';
 
 export interface TransportOptions extends Pick<StatsdOptions, 'packing'> {
   readonly target: Address;
@@ -51,9 +51,10 @@ export interface StatsdTransport {
    * now. `request`: the lines of one call in one datagram, sent now. `buffer`: joined with the
    * other lines of this event-loop turn, sent at its end (or sooner, once a datagram is full).
    * `bytes`, when the caller knows it, is the UTF-8 length of the lines joined with '\n': the
-   * `buffer` packing then need not measure them.
+   * `buffer` packing then need not measure them. `waiting` is released once the lines are in
+   * the kernel, lost to an outage, or dropped after close().
    */
-  send(lines: readonly string[], bytes?: number): void;
+  send(lines: readonly string[], bytes?: number, waiting?: Releasable): void;
   /** Resolves once every line given so far has been handed to the kernel (or lost to an outage). */
   flush(): Promise<void>;
   /** flush(), then release the socket; later sends are dropped. Idempotent. */
@@ -62,7 +63,7 @@ export interface StatsdTransport {
 
 /** hot-shots' raw send(): the message verbatim plus global tags and Datadog fields (none here). */
 interface RawSend {
-  send(message: string, tags: undefined, cardinality: undefined, callback?: (error?: Error) => void): void;
+  send(message: string, tags: undefined, cardinality: undefined, callback?: () => void): void;
 }
 
 // Defaults, with the reason for each value.
@@ -125,12 +126,16 @@ export function createTransport(options: TransportOptions): StatsdTransport {
   };
   const client = new StatsD(clientOptions) as StatsDClient & RawSend;
 
-  /** One datagram to hot-shots; metrics never break a request, so anything unexpected is an outage. */
-  function sendDatagram(datagram: string): void {
+  /**
+   * One datagram to hot-shots; metrics never break a request, so anything unexpected is an outage.
+   * `sent` runs once the datagram is in the kernel or lost (the stream calls back in every case).
+   */
+  function sendDatagram(datagram: string, sent?: () => void): void {
     try {
-      client.send(datagram, undefined, undefined);
+      client.send(datagram, undefined, undefined, sent);
     } catch (error) {
       fail(error);
+      sent?.();
     }
   }
 
@@ -163,11 +168,18 @@ export function createTransport(options: TransportOptions): StatsdTransport {
   }
 
   return {
-    send(lines, bytes) {
-      if (closed || lines.length === 0) return;
-      if (packer) packer.add(lines, bytes ?? joinedBytes(lines));
-      else if (packing === 'line') for (const line of lines) sendDatagram(line);
-      else sendDatagram(lines.length === 1 ? lines[0] : lines.join('\n'));
+    send(lines, bytes, waiting) {
+      if (closed || lines.length === 0) {
+        waiting?.release();
+        return;
+      }
+      if (packer) packer.add(lines, bytes ?? joinedBytes(lines), waiting);
+      else if (packing === 'line') {
+        // One socket sends in order: once the last line is in the kernel, so are the others.
+        const last = lines.length - 1;
+        for (let i = 0; i < last; i += 1) sendDatagram(lines[i]);
+        sendDatagram(lines[last], waiting?.release);
+      } else sendDatagram(lines.length === 1 ? lines[0] : lines.join('\n'), waiting?.release);
     },
     flush() {
       if (closed) return Promise.resolve();

@@ -9,20 +9,27 @@
 // with the datagram. Here nothing is measured on the way in: the caller, who built the lines,
 // knows their size, and a datagram is joined once.
 
+/** Something waiting for lines to leave: released once the datagram carrying them has. */
+export interface Releasable {
+  /** Callable on its own (bound), so that it can be a send callback as it is. */
+  readonly release: () => void;
+}
+
 export interface TurnPackerOptions {
   /** The largest datagram to build now (a single longer line still goes, alone). */
   readonly maxDatagramBytes: () => number;
-  /** Puts one datagram on the wire; must not throw. */
-  readonly send: (datagram: string) => void;
+  /** Puts one datagram on the wire and calls `sent` once it is in the kernel (or lost); must not throw. */
+  readonly send: (datagram: string, sent?: () => void) => void;
 }
 
 export interface TurnPacker {
   /**
    * Queues the lines of one call for the end of this turn, together in one datagram; `bytes` is
    * their UTF-8 length joined with '\n'. Sends the queued datagram first when they would not fit
-   * in it; lines too many for any one datagram are spread over several.
+   * in it; lines too many for any one datagram are spread over several. `waiting` is released
+   * once the datagram holding the last of them has been handed to the kernel.
    */
-  add(lines: readonly string[], bytes: number): void;
+  add(lines: readonly string[], bytes: number, waiting?: Releasable): void;
   /** Sends what is queued now, without waiting for the end of the turn. */
   drain(): void;
 }
@@ -34,13 +41,22 @@ export function createTurnPacker(options: TurnPackerOptions): TurnPacker {
   let queuedBytes = 0;
   let limit = 0;
   let endOfTurnScheduled = false;
+  let waitingForDatagram: Releasable[] = [];
 
   function drain(): void {
     if (queued.length === 0) return;
     const datagram = queued.length === 1 ? queued[0] : queued.join('\n');
     queued = [];
     queuedBytes = 0;
-    send(datagram);
+    if (waitingForDatagram.length === 0) {
+      send(datagram);
+      return;
+    }
+    const waiting = waitingForDatagram;
+    waitingForDatagram = [];
+    send(datagram, () => {
+      for (const each of waiting) each.release();
+    });
   }
 
   const endOfTurn = (): void => {
@@ -48,12 +64,13 @@ export function createTurnPacker(options: TurnPackerOptions): TurnPacker {
     drain();
   };
 
-  function add(lines: readonly string[], bytes: number): void {
+  function add(lines: readonly string[], bytes: number, waiting?: Releasable): void {
     if (queued.length > 0 && queuedBytes + 1 + bytes > limit) drain();
     if (queued.length === 0) {
       limit = maxDatagramBytes();
       if (bytes > limit && lines.length > 1) {
-        for (const line of lines) add([line], Buffer.byteLength(line));
+        const last = lines.length - 1;
+        lines.forEach((line, i) => add([line], Buffer.byteLength(line), i === last ? waiting : undefined));
         return;
       }
       queuedBytes = bytes;
@@ -61,6 +78,7 @@ export function createTurnPacker(options: TurnPackerOptions): TurnPacker {
       queuedBytes += 1 + bytes;
     }
     for (const line of lines) queued.push(line);
+    if (waiting) waitingForDatagram.push(waiting);
     if (!endOfTurnScheduled) {
       endOfTurnScheduled = true;
       setImmediate(endOfTurn);
