@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULTS, STATSD_PACKINGS, type StatsdPacking } from '../app/src/config';
-import { maxDatagramBytesTo } from '../app/src/statsd/datagram-stream';
+import { maxDatagramBytesTo } from '../app/src/statsd/socket';
 import { LOOPBACK } from '../harness/ports';
 import { stopAll } from '../harness/processes';
 import { requireTool, ROOT, startStatsdExporter } from '../harness/stack';

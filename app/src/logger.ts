@@ -64,7 +64,7 @@ export function createServerLogger(options: ServerLoggerOptions): ServerLogger {
 }
 
 /**
- * Lines in the same format that never count: for the StatsD transport's outage messages (a failure
+ * Lines in the same format that never count: for the StatsD socket's outage messages (a failure
  * to send a metric is only logged, as Gunicorn's "Error sending message to statsd" warning is).
  */
 export function createUncountedLog(options: LogOutputOptions = {}): { info(message: string): void; warn(message: string): void } {

@@ -6,7 +6,7 @@ export function bootedWorkers(output: string): number[] {
   return [...output.matchAll(/Booting worker with pid: (\d+)/g)].map((match) => Number(match[1]));
 }
 
-/** The transport's one warning per StatsD outage (app/src/statsd/transport.ts). */
+/** The socket layer's one warning per StatsD outage (app/src/statsd/socket.ts). */
 export const STATSD_OUTAGE_WARNING = /statsd: cannot send to /;
 /** Logged once when sending works again after an outage. */
 export const STATSD_RECOVERED = /statsd: sending to .* again/;

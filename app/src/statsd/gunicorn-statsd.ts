@@ -1,12 +1,13 @@
-// The metrics Gunicorn's Statsd logger sends (request triple, workers gauge, backlog, server log counters), as one small emitter.
-import { maxDatagramBytesTo } from './datagram-stream';
+// The metrics Gunicorn's Statsd logger sends (request triple, workers gauge, backlog, server log
+// counters), as one small emitter over three layers: the lines (lines.ts, Gunicorn's bytes), the
+// packing (packing.ts, how they share datagrams) and the socket (socket.ts, where they go).
 import {
   backlogLine, type CountedLogLevel, durationHead, durationTail, formatMilliseconds, logLine,
   requestsLine, statusLine, tagsSuffix, workersLine,
 } from './lines';
 import type { StatsdOptions } from './options';
-import { createTransport, type TransportOptions } from './transport';
-import type { Releasable } from './turn-packer';
+import { createPacking, type Releasable } from './packing';
+import { createStatsdSocket, type StatsdSocketOptions } from './socket';
 
 export interface GunicornStatsd {
   /** false when metrics are off (no --statsd-host): every method is then a no-op. */
@@ -28,10 +29,13 @@ export interface GunicornStatsd {
   close(): Promise<void>;
 }
 
-export interface GunicornStatsdOptions extends StatsdOptions, Pick<TransportOptions, 'warn' | 'info'> {
-  /** Transport tuning (tests shorten the intervals, inject a resolver). */
-  readonly transport?: Partial<Pick<TransportOptions,
-    'resolveIntervalMs' | 'retryIntervalMs' | 'recoveryQuietMs' | 'maxDatagramBytes' | 'flushTimeoutMs' | 'lookup'>>;
+export interface GunicornStatsdOptions extends StatsdOptions, Pick<StatsdSocketOptions, 'warn' | 'info'> {
+  /** Tuning (tests shorten the intervals, inject a resolver, fix the datagram size). */
+  readonly tuning?: Partial<Pick<StatsdSocketOptions,
+    'resolveIntervalMs' | 'retryIntervalMs' | 'recoveryQuietMs' | 'flushTimeoutMs' | 'lookup'>> & {
+    /** Largest datagram `buffer` packing builds; defaults to what fits the path. */
+    readonly maxDatagramBytes?: number;
+  };
 }
 
 const DISABLED: GunicornStatsd = Object.freeze({
@@ -50,55 +54,45 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
   if (options.target === null) return DISABLED;
   const { prefix } = options;
   const suffix = tagsSuffix(options.tags);
-  const transport = createTransport({
-    ...options.transport,
-    target: options.target,
-    packing: options.packing,
-    warn: options.warn,
-    info: options.info,
+  const { maxDatagramBytes, ...socketTuning } = options.tuning ?? {};
+  const socket = createStatsdSocket({ ...socketTuning, target: options.target, warn: options.warn, info: options.info });
+  const packing = createPacking({
+    mode: options.packing,
+    // The path decides, once per datagram: a restarted exporter may come back at another address.
+    maxDatagramBytes: maxDatagramBytes === undefined ? socket.maxDatagramBytes : () => maxDatagramBytes,
+    send: socket.send,
   });
   // Every line is the prefix, ASCII text and the suffix, so its UTF-8 length is its length plus
   // what the prefix and the suffix add beyond one byte per character: worked out here once, so
   // the packing need not measure each line (the config admits only ASCII, which adds nothing).
   const bytesBeyondLength = Buffer.byteLength(prefix) - prefix.length + Buffer.byteLength(suffix) - suffix.length;
-  const bytesOf = (line: string): number => line.length + bytesBeyondLength;
-  const sendLine = (line: string): void => transport.send([line], bytesOf(line));
+  const sendLine = (line: string): void => packing.add(line, line.length + bytesBeyondLength);
 
   // The triple is the duration's head, its value, and a tail that depends only on the status:
   // `|msT`, the requests line and the status line, joined by '\n'. Head and tails are built once
-  // (a tail per status met, at most 900), so a request formats only its duration.
+  // (a tail per status met, at most 900), so a request formats only its duration, and the packing
+  // gets one text per request instead of three.
   const requests = requestsLine(prefix, suffix);
   const head = durationHead(prefix);
   const headBytes = Buffer.byteLength(head);
   const durationEnd = durationTail(suffix);
-  interface TripleTail { readonly statusLine: string; readonly text: string; readonly bytes: number }
+  interface TripleTail { readonly text: string; readonly bytes: number }
   const tails = new Map<number, TripleTail>();
   const tailOf = (status: number): TripleTail => {
     let tail = tails.get(status);
     if (tail === undefined) {
-      const line = statusLine(prefix, suffix, status);
-      const text = `${durationEnd}\n${requests}\n${line}`;
-      tail = { statusLine: line, text, bytes: Buffer.byteLength(text) };
+      const text = `${durationEnd}\n${requests}\n${statusLine(prefix, suffix, status)}`;
+      tail = { text, bytes: Buffer.byteLength(text) };
       tails.set(status, tail);
     }
     return tail;
   };
-  // A triple travels as one text, so packing joins one string per request instead of three;
-  // one that would not fit the smallest datagram (very long tags) goes as three lines, which the
-  // packing may then spread over datagrams.
-  const wholeTripleBytes = maxDatagramBytesTo(null);
-  const sendsLines = options.packing === 'line';
   return {
     enabled: true,
     request(elapsedNanoseconds, status, waiting) {
       const tail = tailOf(status);
       const milliseconds = formatMilliseconds(elapsedNanoseconds);
-      const bytes = headBytes + milliseconds.length + tail.bytes;
-      if (!sendsLines && bytes <= wholeTripleBytes) {
-        transport.send([`${head}${milliseconds}${tail.text}`], bytes, waiting);
-        return;
-      }
-      transport.send([`${head}${milliseconds}${durationEnd}`, requests, tail.statusLine], bytes, waiting);
+      packing.add(`${head}${milliseconds}${tail.text}`, headBytes + milliseconds.length + tail.bytes, waiting);
     },
     workers(count) {
       // Gunicorn's arbiter reports the count right after spawning, so its gauge is never 0 (its
@@ -112,7 +106,13 @@ export function createGunicornStatsd(options: GunicornStatsdOptions): GunicornSt
     log(level) {
       sendLine(logLine(prefix, suffix, level));
     },
-    flush: () => transport.flush(),
-    close: () => transport.close(),
+    flush() {
+      packing.drain();
+      return socket.flush();
+    },
+    close() {
+      packing.drain();
+      return socket.close();
+    },
   };
 }

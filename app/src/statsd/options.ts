@@ -1,6 +1,6 @@
 // What the StatsD client is told, declared once: the config builds it from the flags and the
-// environment, the master and each worker hand it to createGunicornStatsd, the transport takes
-// its share.
+// environment, the master and each worker hand it to createGunicornStatsd, the packing and the
+// socket take their share.
 import type { Address } from '../address';
 import type { StatsdPrefix } from './lines';
 

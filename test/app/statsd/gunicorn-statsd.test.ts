@@ -84,7 +84,7 @@ describe('buffer packing counts each line\'s bytes without measuring it', () => 
     udp = await collectUdp();
     statsd = createGunicornStatsd({
       target: { host: '127.0.0.1', port: udp.port }, prefix, tags, packing: 'buffer',
-      warn: () => {}, transport: { maxDatagramBytes },
+      warn: () => {}, tuning: { maxDatagramBytes },
     });
     for (let i = 0; i < 5; i += 1) statsd.request(2_490_000n, 200);
     await udp.waitFor((lines) => lines.length === 15);
@@ -107,7 +107,7 @@ describe('buffer packing: a triple travels whole when it fits the smallest datag
     udp = await collectUdp();
     statsd = createGunicornStatsd({
       target: { host: '127.0.0.1', port: udp.port }, prefix: normalisePrefix('flask_app'), tags, packing: 'buffer',
-      warn: () => {}, transport: { maxDatagramBytes },
+      warn: () => {}, tuning: { maxDatagramBytes },
     });
     statsd.request(2_490_000n, 200);
     await udp.waitFor((lines) => lines.length === 3);

@@ -1,6 +1,6 @@
-// Why the Gunicorn lines are formatted by app/src/statsd/lines.ts and only carried by hot-shots (its
-// raw send(), see transport.ts): on a real UDP socket, hot-shots' formatting API writes different
-// bytes for the same events.
+// Why the Gunicorn lines are formatted by app/src/statsd/lines.ts and sent by the app's own socket
+// layer, not by hot-shots: on a real UDP socket, hot-shots' formatting API writes different bytes
+// for the same events.
 import { StatsD } from 'hot-shots';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { durationLine, requestsLine, statusLine, workersLine } from '../../../app/src/statsd/lines';

@@ -1,10 +1,13 @@
-// The UDP transport (hot-shots underneath) on real sockets: exact datagrams per packing, flush/close,
-// outages, DNS re-resolution, and Gunicorn's bytes whatever Datadog variables the environment holds.
+// The StatsD socket on real sockets, with the packing in front of it as the client puts it: exact
+// datagrams per packing, flush/close, outages, DNS re-resolution, refusals reported (never thrown
+// or emitted), the datagram size each path gets, and Gunicorn's bytes whatever Datadog variables
+// the environment holds.
 import * as dgram from 'node:dgram';
 import StatsD from 'hot-shots';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Address, StatsdPacking } from '../../../app/src/config';
-import { createTransport, type StatsdTransport, type TransportOptions } from '../../../app/src/statsd/transport';
+import { createPacking } from '../../../app/src/statsd/packing';
+import { createStatsdSocket, maxDatagramBytesTo, type StatsdSocketOptions } from '../../../app/src/statsd/socket';
 import { collectUdp, type UdpCollector } from '../../../harness/udp';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -19,22 +22,50 @@ async function collector(options?: { host?: string; port?: number }): Promise<Ud
   return udp;
 }
 
+/** Lines in, through a packing, to a socket: as createGunicornStatsd puts them together. */
+interface StatsdTransport {
+  send(lines: readonly string[]): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
 interface Recorded {
   transport: StatsdTransport;
   warnings: string[];
   infos: string[];
 }
 
-function transport(target: Address, packing: StatsdPacking, extra: Partial<TransportOptions> = {}): Recorded {
+type Extra = Partial<Omit<StatsdSocketOptions, 'target' | 'warn' | 'info'>> & { maxDatagramBytes?: number };
+
+function transport(target: Address, packing: StatsdPacking, extra: Extra = {}): Recorded {
   const warnings: string[] = [];
   const infos: string[] = [];
-  const created = createTransport({
+  const { maxDatagramBytes, ...tuning } = extra;
+  const socket = createStatsdSocket({
     target,
-    packing,
     warn: (message) => warnings.push(message),
     info: (message) => infos.push(message),
-    ...extra,
+    ...tuning,
   });
+  const packer = createPacking({
+    mode: packing,
+    maxDatagramBytes: maxDatagramBytes === undefined ? socket.maxDatagramBytes : () => maxDatagramBytes,
+    send: socket.send,
+  });
+  const created: StatsdTransport = {
+    send(lines) {
+      const text = lines.join('\n');
+      packer.add(text, Buffer.byteLength(text));
+    },
+    flush() {
+      packer.drain();
+      return socket.flush();
+    },
+    close() {
+      packer.drain();
+      return socket.close();
+    },
+  };
   cleanups.push(() => created.close());
   return { transport: created, warnings, infos };
 }
@@ -305,6 +336,7 @@ describe('name resolution', () => {
 describe('Datadog variables in the environment change nothing on the wire', () => {
   // Each of these makes a hot-shots client with default options switch to DogStatsD: tags from
   // DD_TAGS/DD_ENV/DD_SERVICE/DD_VERSION/DD_ENTITY_ID, |e:/|card: fields, another destination.
+  // The app's client reads none of them: the bytes stay Gunicorn's.
   const DATADOG = {
     DD_ENV: 'prod',
     DD_SERVICE: 'shop',
@@ -349,5 +381,96 @@ describe('Datadog variables in the environment change nothing on the wire', () =
     await udp.waitFor((lines) => lines.length === 4);
     expect(udp.lines()).toEqual([...LINES, 'p.gunicorn.workers:2|g|#env:test']);
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('the socket', () => {
+  it('sends each datagram as given, newlines inside it included', async () => {
+    const udp = await collector();
+    const socket = createStatsdSocket({ target: loopback(udp.port), warn: (message) => { throw new Error(message); } });
+    cleanups.push(() => socket.close());
+    const sent: string[] = [];
+    socket.send('a:1|c\nb:2|c', () => sent.push('first'));
+    socket.send('c:3|g', () => sent.push('second'));
+    await socket.flush();
+    await udp.waitFor((lines) => lines.length === 3);
+    expect(udp.datagrams).toEqual(['a:1|c\nb:2|c', 'c:3|g']);
+    expect(sent).toEqual(['first', 'second']);
+  });
+
+  it('calls back only once the datagram is in the kernel: not before send() returns', async () => {
+    const udp = await collector();
+    const socket = createStatsdSocket({ target: loopback(udp.port), warn: () => {} });
+    cleanups.push(() => socket.close());
+    socket.send('warm:1|c'); // connects
+    await udp.waitFor((lines) => lines.length === 1);
+    let called = false;
+    socket.send('x:1|c', () => (called = true));
+    expect(called).toBe(false);
+    await socket.flush();
+    expect(called).toBe(true);
+  });
+
+  it('reports a closed port as ECONNREFUSED in its one warning, never as an error event or a throw', async () => {
+    const port = await closedPort();
+    const { transport: sender, warnings } = transport(loopback(port), 'line');
+    await sendUntil(sender, 'x', () => warnings.length > 0, 'the refusal');
+    expect(warnings[0]).toContain('ECONNREFUSED');
+  });
+
+  it('after close(), sends are dropped and still called back', async () => {
+    const udp = await collector();
+    const socket = createStatsdSocket({ target: loopback(udp.port), warn: () => {} });
+    socket.send('before:1|c');
+    await socket.close();
+    let called = false;
+    socket.send('after:1|c', () => (called = true));
+    expect(called).toBe(true);
+    await sleep(50);
+    expect(udp.datagrams).toEqual(['before:1|c']);
+  });
+
+  it('a name not resolved yet: the datagram waits for the address, its sender does not', async () => {
+    const udp = await collector();
+    let answer!: (address: string) => void;
+    const socket = createStatsdSocket({
+      target: { host: 'statsd.test', port: udp.port },
+      warn: () => {},
+      lookup: () => new Promise((resolve) => (answer = resolve)),
+    });
+    cleanups.push(() => socket.close());
+    let called = false;
+    socket.send('early:1|c', () => (called = true));
+    expect(called).toBe(true);
+    answer('127.0.0.1');
+    await udp.waitFor((lines) => lines.length === 1);
+    expect(udp.datagrams).toEqual(['early:1|c']);
+  });
+});
+
+describe('the largest datagram for a path', () => {
+  it.each(['127.0.0.1', '127.0.0.2', '127.255.255.254', '::1', '::ffff:127.0.0.1', '::FFFF:127.0.0.1'])(
+    'loopback %s: 16,000 bytes (lo never fragments them)', (address) => {
+      expect(maxDatagramBytesTo(address)).toBe(16_000);
+    });
+
+  it.each(['172.18.0.2', '10.0.0.1', '192.168.1.10', '128.0.0.1', '::ffff:10.0.0.1', 'fe80::1', '2001:db8::1'])(
+    'any other address %s: 1432 bytes (one 1500-byte MTU)', (address) => {
+      expect(maxDatagramBytesTo(address)).toBe(1432);
+    });
+
+  it('no address yet: 1432 bytes, the size that fits any path', () => {
+    expect(maxDatagramBytesTo(null)).toBe(1432);
+  });
+
+  it('the socket reports the address it is connected to, and none before', async () => {
+    const udp = await collector();
+    const socket = createStatsdSocket({ target: loopback(udp.port), warn: () => {} });
+    cleanups.push(() => socket.close());
+    expect(socket.address).toBeNull();
+    socket.send('p.gunicorn.workers:1|g');
+    await socket.flush();
+    expect(socket.address).toBe('127.0.0.1');
+    expect(socket.maxDatagramBytes()).toBe(16_000);
   });
 });
