@@ -32,6 +32,9 @@ export const KILL_DEFAULTS: KillOptions = Object.freeze({
   killAfterMs: 1_500,
 });
 
+/** A smoke run's: every code path, numbers meaningless. */
+export const KILL_QUICK: KillOptions = Object.freeze({ ...KILL_DEFAULTS, rounds: 1, requests: 4_000, killAfterMs: 300 });
+
 /** Resolves once `count` workers are alive again (the master replaces a killed one). */
 async function workersAlive(app: App, count: number, timeoutMs = 20_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
@@ -76,7 +79,7 @@ export async function runKills(options: KillOptions, log: (line: string) => void
       await workersAlive(app, options.workers);
       const after = await settledCounters(metricsUrl);
       const counted = after.requests - before.requests;
-      rounds.push({ answered: load.responses, counted, killedWhileLoading });
+      rounds.push({ answered: load.responses, durationS: load.durationS, counted, killedWhileLoading });
       log(
         `  kill ${round + 1}/${options.rounds}: ${load.responses} of ${options.requests} answered, ${counted} counted ` +
           `(${counted - load.responses})${killedWhileLoading ? '' : ', the load ended before the kill'}`,

@@ -12,6 +12,7 @@ import { requireTool, ROOT, startStatsdExporter } from '../harness/stack';
 import { ArgsError, parseArgs, USAGE, type BenchOptions } from './args';
 import { contenders } from './contenders';
 import { startDiscardingSink } from './discard';
+import { KILL_DEFAULTS, KILL_QUICK, runKills } from './kills';
 import { runLossless, runMemoryControl } from './lossless';
 import { describeMachine, roundedLoadAverage, startCpuAccounting } from './machine';
 import { renderMarkdown, renderText, resultFileStem, summarise, toJson } from './report';
@@ -84,6 +85,9 @@ async function bench(options: BenchOptions): Promise<void> {
     lossless.push(await runLossless(packing, workers, options, log));
   }
   const memoryControl = await runMemoryControl(workers, options, log);
+  const killOptions = { ...(options.quick ? KILL_QUICK : KILL_DEFAULTS), packing: defaultPacking };
+  log(`bench: saturation with kills, ${killOptions.rounds} × ${killOptions.requests} requests, a worker SIGKILLed ${killOptions.killAfterMs} ms into each`);
+  const kills = await runKills(killOptions, log);
 
   const raw: RawResults = {
     schema: SCHEMA,
@@ -98,6 +102,7 @@ async function bench(options: BenchOptions): Promise<void> {
     runs,
     slices,
     lossless,
+    kills,
     memoryControl,
     loadAverageEnd: roundedLoadAverage(),
     cpu: cpuShare(),

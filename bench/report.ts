@@ -1,6 +1,6 @@
 // From raw measurements to the summary, the stdout table, the Markdown of docs/benchmarks.md and the JSON file.
 // Pure (no I/O, no clock): test/bench/report.test.ts feeds it fixed records.
-import type { LosslessRecord, MemoryControlRecord, RawResults, RunRecord, SliceRecord } from './results';
+import type { KillRecord, LosslessRecord, MemoryControlRecord, RawResults, RunRecord, SliceRecord } from './results';
 
 /** What metrics on may cost against metrics off, at most: reported, never asserted. */
 export const TARGETS = Object.freeze({ throughputRatioAtLeast: 0.97, p99RatioAtMost: 1.05, cpuRatioAtMost: 1.05 });
@@ -672,7 +672,30 @@ function peersTable(summary: Summary, raw: RawResults): Table {
   };
 }
 
+/** The saturation row with kills: every answered request counted, and the difference per kill. */
+function killRow(kills: KillRecord): string[] {
+  const answered = kills.rounds.reduce((sum, round) => sum + round.answered, 0);
+  const counted = kills.rounds.reduce((sum, round) => sum + round.counted, 0);
+  const seconds = kills.rounds.reduce((sum, round) => sum + round.durationS, 0);
+  const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+  const perKill = kills.rounds.map((round) => signed(round.counted - round.answered)).join(', ');
+  return [
+    `${kills.packing}, ${kills.rounds.length} kill${kills.rounds.length === 1 ? '' : 's'}`,
+    String(kills.workers),
+    seconds.toFixed(1),
+    int(seconds > 0 ? answered / seconds : 0),
+    String(answered),
+    String(counted),
+    `${signed(counted - answered)} (${perKill})`,
+    '',
+    '',
+    '',
+    yesNo(kills.rounds.every((round) => round.counted >= round.answered)),
+  ];
+}
+
 function losslessTable(summary: Summary, raw: RawResults): Table {
+  const kills = raw.kills;
   return {
     title: `Nothing lost: saturation for ~${raw.options.losslessS} s into a fresh statsd_exporter`,
     headers: ['packing', 'workers', 'seconds', 'req/s', 'responses', 'exporter count', 'difference', 'exporter drops', 'kernel drops', 'datagrams/request', 'nothing lost'],
@@ -688,12 +711,19 @@ function losslessTable(summary: Summary, raw: RawResults): Table {
       row.kernelUdpDrops === null ? 'n/a' : String(row.kernelUdpDrops),
       row.datagramsPerRequest.toFixed(2),
       yesNo(row.nothingLost),
-    ]),
+    ]).concat(kills ? [killRow(kills)] : []),
     notes: [
       'exporter count: increase of gunicorn_requests_total over the run; responses: what autocannon received',
       '(sent in batches of a fixed number, each waiting for all its responses: none is in flight at the end).',
       'exporter drops: statsd_exporter_udp_packet_drops_total; kernel drops: the drops column of /proc/net/udp',
       "for the exporter's socket (receive buffer full). Both over the fresh exporter's whole life.",
+      ...(kills
+        ? [
+          `With kills: ${kills.rounds.length} rounds of ${kills.requests} requests on ${kills.connections} connections into another fresh exporter,`,
+          `a worker SIGKILLed ${kills.killAfterMs} ms into each; the difference per kill in brackets. Nothing lost: no kill left`,
+          'an answered request uncounted (a kill may count a few responses its client never got: the killed worker\'s).',
+        ]
+        : []),
     ],
   };
 }

@@ -4,7 +4,7 @@ import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
 import type { CpuShare, Machine } from './machine';
 
-export const SCHEMA = 7;
+export const SCHEMA = 8;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -95,6 +95,7 @@ export interface KillRecord {
 export interface KillRound {
   /** Responses the client received, of `requests` made (the rest failed with the killed worker). */
   readonly answered: number;
+  readonly durationS: number;
   /** Increase of gunicorn_requests_total over the round, read once it stopped moving. */
   readonly counted: number;
   /** The kill landed while the load was still running. */
@@ -124,6 +125,8 @@ export interface RawResults {
   /** The target figure's alternating slices; absent in results of schema 5 and older. */
   readonly slices?: readonly SliceRecord[];
   readonly lossless: readonly LosslessRecord[];
+  /** Saturation with a worker SIGKILLed in each round; absent in results of schema 7 and older. */
+  readonly kills?: KillRecord;
   readonly memoryControl: MemoryControlRecord | null;
   readonly loadAverageEnd: readonly number[];
   /** How the machine's CPU time was spent during the run; null where /proc is unreadable. */

@@ -371,6 +371,24 @@ describe('rendering', () => {
     }
   });
 
+  it('the saturation table gains a row with kills: answered, counted, and the difference per kill', () => {
+    const withKills = raw({
+      kills: {
+        packing: 'buffer', workers: 2, connections: 32, requests: 60_000, killAfterMs: 1500, label: 'bench',
+        rounds: [
+          { answered: 59_970, durationS: 5, counted: 59_970, killedWhileLoading: true },
+          { answered: 59_969, durationS: 5, counted: 59_999, killedWhileLoading: true },
+        ],
+      },
+    });
+    const markdown = renderMarkdown(withKills, summarise(withKills));
+    expect(markdown).toContain('| buffer, 2 kills | 2 | 10.0 | 11,994 | 119939 | 119969 | +30 (0, +30) |  |  |  | yes |');
+    const lost = raw({
+      kills: { ...withKills.kills!, rounds: [{ answered: 59_970, durationS: 5, counted: 59_965, killedWhileLoading: true }] },
+    });
+    expect(renderMarkdown(lost, summarise(lost))).toContain('| buffer, 1 kill | 2 | 5.0 | 11,994 | 59970 | 59965 | -5 (-5) |  |  |  | NO |');
+  });
+
   it('the JSON holds the raw records and the summary', () => {
     const parsed = JSON.parse(toJson(results, summary)) as Record<string, unknown>;
     expect(Object.keys(parsed)).toEqual(expect.arrayContaining(['machine', 'options', 'runs', 'lossless', 'summary']));
