@@ -8,7 +8,7 @@
 // and the stream buffers every later write behind it as it does behind any write in progress.
 // Releasing the last hold runs the kept call, so the bytes go out in the order they were written
 // and the stream's own callbacks (res 'finish', then 'close') follow as usual.
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 
 /** What the metrics call once the lines of a held response have left (or are lost to an outage). */
 export interface Held {
@@ -18,9 +18,8 @@ export interface Held {
 
 type WriteCallback = (error?: Error | null) => void;
 type Chunks = { chunk: unknown; encoding: BufferEncoding }[];
-
-const realWrite = Socket.prototype._write;
-const realWritev = Socket.prototype._writev as (this: Socket, chunks: Chunks, callback: WriteCallback) => void;
+type Write = (this: Socket, chunk: unknown, encoding: BufferEncoding, callback: WriteCallback) => void;
+type Writev = (this: Socket, chunks: Chunks, callback: WriteCallback) => void;
 
 const HOLD = Symbol('writeHold');
 type HoldableSocket = Socket & { [HOLD]?: WriteHold };
@@ -34,20 +33,28 @@ class WriteHold implements Held {
   private keptChunk: unknown = null;
   private keptEncoding: BufferEncoding = 'utf8';
 
+  /** The connection's own methods (a net.Socket's, or those of whatever stream wraps it). */
+  private readonly write: Write;
+  private readonly writev: Writev | undefined;
+
   constructor(private readonly socket: Socket) {
     const hold = this;
+    const write = (this.write = socket._write as Write);
     socket._write = function heldWrite(this: Socket, chunk: unknown, encoding: BufferEncoding, callback: WriteCallback) {
       if (hold.holds === 0) {
-        realWrite.call(this, chunk, encoding, callback);
+        write.call(this, chunk, encoding, callback);
         return;
       }
       hold.keptChunk = chunk;
       hold.keptEncoding = encoding;
       hold.keptCallback = callback;
     };
+    // A stream without _writev gets none: the stream decides by its presence whether to batch.
+    const writev = (this.writev = (socket._writev as Writev | null | undefined) ?? undefined);
+    if (writev === undefined) return;
     socket._writev = function heldWritev(this: Socket, chunks: Chunks, callback: WriteCallback) {
       if (hold.holds === 0) {
-        realWritev.call(this, chunks, callback);
+        writev.call(this, chunks, callback);
         return;
       }
       hold.keptChunks = chunks;
@@ -69,8 +76,8 @@ class WriteHold implements Held {
     this.keptCallback = null;
     this.keptChunks = null;
     this.keptChunk = null;
-    if (chunks !== null) realWritev.call(this.socket, chunks, callback);
-    else realWrite.call(this.socket, chunk, this.keptEncoding, callback);
+    if (chunks !== null && this.writev !== undefined) this.writev.call(this.socket, chunks, callback);
+    else this.write.call(this.socket, chunk, this.keptEncoding, callback);
   };
 }
 
