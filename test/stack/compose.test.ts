@@ -462,6 +462,9 @@ describe('HAProxy in front of the replicas: the client in the access log, scalin
   }, 60_000);
 
   it('scale 3 → 5 → 2 while siege runs: no client error, every replica serves, the exporter and Prometheus count exactly what siege got', async () => {
+    // Three replicas already when the case above ran; started here when it was filtered out.
+    await compose.must(['up', '--detach', '--no-recreate', '--scale', 'app=3', 'app'], 300_000);
+    await healthyReplicaHostnames(await appReplicaIds());
     const replicas3 = await appReplicaIds();
     expect(replicas3.length).toBe(3);
     await waitForRotation(await Promise.all(replicas3.map(addressOf)));
