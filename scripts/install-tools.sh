@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, at the versions in scripts/versions.env, every program the tests, the benchmark and
 # the dashboard picture run for real: Node (the image's LTS), statsd_exporter, Prometheus and
-# promtool, Gunicorn + Flask, siege, Chromium, and for the compose test a Docker Engine (Debian's
+# promtool, Gunicorn + Flask, HAProxy (Debian trixie's), siege, Chromium, and for the compose test a Docker Engine (Debian's
 # docker.io), the compose plugin, and the base images the compose file names, rebuilt locally
 # (scripts/base-images/build.sh). Each step is skipped when its pinned version is already there.
 set -euo pipefail
@@ -62,6 +62,33 @@ install_gunicorn() {
   "$GUNICORN_VENV/bin/pip" install --quiet "gunicorn==$GUNICORN_VERSION" "flask==$FLASK_VERSION" >&2
 }
 
+# HAProxy as the compose file's image has it: Debian trixie's package (this machine's Debian may
+# be older), installed by debootstrap into a root of its own and run from there through that
+# root's own dynamic loader and libraries, so the tests and the bench run the image's binary
+# natively. scripts/base-images/build.sh makes the haproxy image from the same root.
+install_haproxy() {
+  [ -x "$HAPROXY_BIN" ] && return
+  log "haproxy $HAPROXY_VERSION (Debian $HAPROXY_DEBIAN_SUITE), a few minutes"
+  local root="$HAPROXY_ROOT" version
+  rm -rf "$root.tmp"
+  mkdir -p "$(dirname "$root")"
+  debootstrap --variant=minbase --include=haproxy "$HAPROXY_DEBIAN_SUITE" "$root.tmp" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >&2
+  version="$(chroot "$root.tmp" haproxy -v | head -n 1)"
+  case "$version" in
+    "HAProxy version $HAPROXY_VERSION-"*) ;;
+    *) log "Debian $HAPROXY_DEBIAN_SUITE's haproxy says \"$version\", not $HAPROXY_VERSION (scripts/versions.env)"; exit 1 ;;
+  esac
+  rm -rf "$root.tmp"/var/lib/apt/lists/* "$root.tmp"/var/cache/apt/*.bin "$root.tmp"/var/cache/apt/archives/*.deb
+  rm -rf "$root"
+  mv "$root.tmp" "$root"
+  cat >"$HAPROXY_BIN" <<WRAPPER
+#!/bin/sh
+# HAProxy $HAPROXY_VERSION from Debian $HAPROXY_DEBIAN_SUITE, run with that root's loader and libraries.
+exec "$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$root/usr/lib/x86_64-linux-gnu" "$root/usr/sbin/haproxy" "\$@"
+WRAPPER
+  chmod +x "$HAPROXY_BIN"
+}
+
 # `go install` refuses compose too (exclude directives): the same throwaway-module build.
 install_compose_plugin() {
   if [ ! -x "$DOCKER_COMPOSE_BIN" ]; then
@@ -109,6 +136,7 @@ install_statsd_exporter
 install_prometheus
 install_gunicorn
 install_debian_packages
+install_haproxy
 # The plugin's Go build (CPU) and the base images (mostly debootstrap: network and disk) need
 # nothing from each other, so on a fresh machine they run side by side.
 install_compose_plugin &

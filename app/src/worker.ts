@@ -5,6 +5,8 @@ import type { Config } from './config';
 import { createApp } from './http/app';
 import { answerClientError } from './http/client-errors';
 import { openAccessLog } from './http/access-log';
+import { createAllowList } from './proxy-protocol/allow-list';
+import { acceptProxyProtocol } from './proxy-protocol/connection';
 import { createServerLogger, createUncountedLog, type ServerLogger } from './logger';
 import { answerMetricsRequests, createRuntimeRegistry } from './runtime-metrics';
 import { createGunicornStatsd, type GunicornStatsd } from './statsd/gunicorn-statsd';
@@ -71,6 +73,7 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     accessLog: accessLog?.write,
   });
 
+  const allowList = createAllowList(config.proxyProtocol.allowFrom);
   const servers: http.Server[] = [];
   const inFlight = new Set<http.ServerResponse>();
   let stopping: 'graceful' | 'quick' | null = null;
@@ -79,6 +82,11 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
   // accepted just before the stop has not been parsed yet, but its request may already be on the
   // wire: Node's closeIdleConnections() would reset it, so it is answered (with connection: close).
   const connections = new Set<net.Socket>();
+  // Every connection, also one still waiting for its PROXY header (not yet the HTTP server's).
+  const closeAll = () => {
+    for (const server of servers) server.closeAllConnections();
+    for (const socket of connections) socket.destroy();
+  };
   const served = new WeakSet<net.Socket>();
   const closeIdle = () => {
     const busy = new Set([...inFlight].map((res) => res.socket));
@@ -116,6 +124,7 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     for (const socket of sockets) {
       // Gunicorn serves an HTTP/1.1 request without a Host header; Node would answer 400 itself.
       const server = http.createServer({ requireHostHeader: false });
+      if (config.proxyProtocol.mode !== 'off') acceptProxyProtocol(server, { allowList, logger });
       server.on('connection', (connection: net.Socket) => {
         connections.add(connection);
         connection.once('close', () => connections.delete(connection));
@@ -157,14 +166,12 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     stopping = mode;
     if (mode === 'quick') {
       // Gunicorn's quick exit abandons requests in flight; they are still reported (as closed).
-      for (const server of servers) server.closeAllConnections();
+      closeAll();
     }
     if (!first) return;
     for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     const gracefulMs = config.gracefulTimeoutSeconds * 1_000;
-    setTimeout(() => {
-      for (const server of servers) server.closeAllConnections();
-    }, Math.max(gracefulMs - FLUSH_ALLOWANCE_MS, gracefulMs / 2)).unref();
+    setTimeout(closeAll, Math.max(gracefulMs - FLUSH_ALLOWANCE_MS, gracefulMs / 2)).unref();
     for (const server of servers) {
       if (!server.listening) continue;
       openServers += 1;

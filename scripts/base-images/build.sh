@@ -7,6 +7,8 @@
 #   node:<NODE_VERSION>-<NODE_DEBIAN_SUITE>-slim   Debian minbase (debootstrap) + Node + npm
 #   prom/statsd-exporter:<STATSD_EXPORTER_VERSION>  busybox + the static binary
 #   prom/prometheus:<PROMETHEUS_VERSION>            busybox + the static binaries + example config
+#   haproxy:<HAPROXY_VERSION>                       Debian minbase with Debian's haproxy (the root
+#                                                   scripts/install-tools.sh debootstraps for it)
 # Needs: the engine running (DOCKER_HOST, scripts/docker-engine/engine.sh start), debootstrap,
 # busybox-static, npm, and the static Go builds of scripts/install-tools.sh.
 set -euo pipefail
@@ -22,6 +24,8 @@ DEBIAN_IMAGE="gunicorn-statsd-stack/debian:$NODE_DEBIAN_SUITE-minbase-$NODE_LIBR
 NODE_IMAGE="node:$NODE_VERSION-$NODE_DEBIAN_SUITE-slim"
 STATSD_EXPORTER_IMAGE="prom/statsd-exporter:$STATSD_EXPORTER_VERSION"
 PROMETHEUS_IMAGE="prom/prometheus:$PROMETHEUS_VERSION"
+HAPROXY_IMAGE="haproxy:$HAPROXY_VERSION"
+HAPROXY_DEBIAN_IMAGE="gunicorn-statsd-stack/debian:$HAPROXY_DEBIAN_SUITE-minbase-haproxy-$HAPROXY_VERSION"
 
 log() { printf 'base-images: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -121,7 +125,22 @@ prometheus_image() {
   build_image "$PROMETHEUS_IMAGE" "$HERE/prometheus/Dockerfile" "$ctx" --build-arg "BASE=$BUSYBOX_IMAGE"
 }
 
+haproxy_image() {
+  exists "$HAPROXY_IMAGE" && return
+  if ! exists "$HAPROXY_DEBIAN_IMAGE"; then
+    [ -x "$HAPROXY_ROOT/usr/sbin/haproxy" ] || die "$HAPROXY_ROOT is missing (scripts/install-tools.sh debootstraps it)"
+    log "$HAPROXY_DEBIAN_IMAGE: from $HAPROXY_ROOT"
+    tar -C "$HAPROXY_ROOT" --numeric-owner -c . | docker import - "$HAPROXY_DEBIAN_IMAGE" >/dev/null
+  fi
+  log "$HAPROXY_IMAGE"
+  local ctx="$work/haproxy-context"
+  mkdir -p "$ctx"
+  cp "$HERE/haproxy/docker-entrypoint.sh" "$ctx/"
+  build_image "$HAPROXY_IMAGE" "$HERE/haproxy/Dockerfile" "$ctx" --build-arg "BASE=$HAPROXY_DEBIAN_IMAGE"
+}
+
 node_image
 statsd_exporter_image
 prometheus_image
-log "ready: $NODE_IMAGE, $STATSD_EXPORTER_IMAGE, $PROMETHEUS_IMAGE"
+haproxy_image
+log "ready: $NODE_IMAGE, $STATSD_EXPORTER_IMAGE, $PROMETHEUS_IMAGE, $HAPROXY_IMAGE"

@@ -51,6 +51,7 @@ describe('options', () => {
       '--statsd-host', 'statsd-exporter:9125', '--statsd-prefix=flask_app', '--dogstatsd-tags', 'env:prod,app:flask',
       '--statsd-packing', 'buffer', '--access-logfile', '-', '--log-level', 'WARNING',
       '--metrics-bind=127.0.0.1:9464', '--demo-delay-scale', '0.01', '--check-config', '--enable-backlog-metric',
+      '--proxy-protocol', 'v1', '--proxy-allow-from=10.0.0.0/8',
     ], NO_ENV);
     expect(config).toEqual({
       binds: [{ host: '0.0.0.0', port: 8000 }, { host: '::1', port: 8001 }],
@@ -69,6 +70,7 @@ describe('options', () => {
       demoDelayScale: 0.01,
       checkConfig: true,
       enableBacklogMetric: true,
+      proxyProtocol: { mode: 'v1', allowFrom: ['10.0.0.0/8'] },
     });
   });
 

@@ -11,7 +11,7 @@ import { acquireEngine, inspectImage, mustRun, type EngineLease } from '../suppo
 
 interface UpstreamFacts {
   source: string;
-  config: { User: string; Entrypoint: string[] | null; Cmd: string[] | null; WorkingDir: string; ExposedPorts: string[]; Volumes: string[] };
+  config: { User: string; Entrypoint: string[] | null; Cmd: string[] | null; WorkingDir: string; ExposedPorts: string[]; Volumes: string[]; StopSignal?: string };
   env: Record<string, string>;
   users: Record<string, string>;
   files: string[];
@@ -36,6 +36,7 @@ const IMAGES = [
   `node:${versions.NODE_VERSION}-${versions.NODE_DEBIAN_SUITE}-slim`,
   `prom/statsd-exporter:${versions.STATSD_EXPORTER_VERSION}`,
   `prom/prometheus:${versions.PROMETHEUS_VERSION}`,
+  `haproxy:${versions.HAPROXY_VERSION}`,
 ];
 
 let engine: EngineLease;
@@ -67,6 +68,8 @@ describe.each(IMAGES)('%s', (image) => {
       WorkingDir: Config.WorkingDir,
       ExposedPorts: Object.keys(Config.ExposedPorts ?? {}).sort(),
       Volumes: Object.keys(Config.Volumes ?? {}).sort(),
+      // Absent unless the recipe sets one (haproxy: SIGUSR1, its graceful stop).
+      StopSignal: Config.StopSignal,
     }, facts.source).toEqual(facts.config);
   });
 

@@ -1,8 +1,9 @@
 // The stack as shipped: the committed docker-compose.yaml, unmodified, run by a real Docker Engine
 // (the project's own daemon, scripts/docker-engine) with `docker compose`, on images built here
 // (app/Dockerfile; the base images by scripts/base-images). Grafana is not run: no image of it can
-// be pulled here and it is not built; proxy, app, statsd-exporter and prometheus are named on `up`.
-// The host talks to the stack only through the ports the file publishes on 127.0.0.1.
+// be pulled here and it is not built; haproxy, app, statsd-exporter and prometheus are named on `up`.
+// The host talks to the stack only through the ports the file publishes on 127.0.0.1, and to
+// HAProxy's status page through the Prometheus container, on the compose network.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,9 +27,11 @@ import { drive, get, loadUntilStopped, waitUntil } from '../support/load';
 import { waitForTargetsUp } from '../support/prometheus-targets';
 import { workersPanelQueries } from '../support/instances';
 import { childrenOf, connectionOwners } from '../support/procfs';
+import { appServers, upServers, type ServerRow } from '../support/haproxy';
+import { exporterByInstance } from '../support/instances';
 
 const PROJECT = 'gunicorn-stack-compose-test';
-const SERVICES = ['proxy', 'app', 'statsd-exporter', 'prometheus'] as const;
+const SERVICES = ['haproxy', 'app', 'statsd-exporter', 'prometheus'] as const;
 const APP_URL = 'http://127.0.0.1:8000';
 const EXPORTER_URL = 'http://127.0.0.1:9102';
 const PROMETHEUS_URL = 'http://127.0.0.1:9090';
@@ -171,8 +174,8 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
   });
 
   it('scrapes every job of prometheus.yml: all up', async () => {
-    const up = await waitForTargetsUp(PROMETHEUS_URL, '', 3, 3 * SCRAPE_MS, 500);
-    expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'prometheus', 'statsd-exporter']);
+    const up = await waitForTargetsUp(PROMETHEUS_URL, '', 4, 3 * SCRAPE_MS, 500);
+    expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'haproxy', 'prometheus', 'statsd-exporter']);
   }, 90_000);
 
   it('counts exactly what request-script.sh (real siege) and a known mix received, by status, on :9102 and :9090', async () => {
@@ -239,7 +242,7 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     expect(emptyTargets(results)).toEqual([]);
   }, 150_000);
 
-  it('docker compose stop app lets an in-flight /io_task finish: 200, and counted', async () => {
+  it('docker compose stop haproxy app (HAProxy first, SIGUSR1) lets an in-flight /io_task finish: 200, and counted', async () => {
     const master = (await containerOf('app')).State.Pid;
     const workers = childrenOf(master);
     expect(workers.length).toBe(2);
@@ -247,7 +250,7 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     const inFlight = get(APP_URL, '/io_task');
     // In flight for sure: a worker holds the accepted connection (seen in the container's namespace).
     await waitUntil('a worker to hold the /io_task connection', async () => connectionOwners(8000, workers, master).size, (n) => n === 1, 5_000, 20);
-    const stop = compose.must(['stop', 'app'], 60_000);
+    const stop = compose.must(['stop', 'haproxy', 'app'], 90_000);
     const outcome = await inFlight;
     await stop;
     expect(outcome.status).toBe(200);
@@ -255,10 +258,14 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     const after = await settledSnapshot(EXPORTER_URL, APP);
     expect(delta(after.byStatus, before.byStatus)).toEqual({ '200': 1 });
     expect(countMatches(await appLog(), /Shutting down: Master/)).toBeGreaterThanOrEqual(1);
+    // HAProxy stopped gracefully (SIGUSR1), not with SIGTERM's immediate close of every connection.
+    const haproxy = await containerOf('haproxy');
+    expect(haproxy.State.Status).toBe('exited');
+    expect(await compose.must(['logs', '--no-color', '--no-log-prefix', 'haproxy'])).toMatch(/Proxy app stopped|SIGUSR1|Stopping frontend/);
 
-    await compose.must(['start', 'app'], 120_000);
-    await waitHealthy(['app']);
-  }, 120_000);
+    await compose.must(['start', 'app', 'haproxy'], 120_000);
+    await waitHealthy(['app', 'haproxy']);
+  }, 150_000);
 
   it('docker compose restart statsd-exporter: the app keeps serving, warns once, says once it sends again, and counting resumes', async () => {
     const warning = /\[WARNING\] statsd: cannot send to statsd-exporter:9125 /;
@@ -323,7 +330,7 @@ async function healthyReplicaHostnames(ids: readonly string[]): Promise<string[]
 }
 
 /**
- * Through the proxy, 60 requests on 60 connections (20 for each replica in the proxy's rotation):
+ * Through HAProxy, 60 requests on 60 connections (20 for each replica in its round-robin):
  * Prometheus, having found every replica, must count exactly that many, by replica, and the
  * dashboard's workers panel must show 2 per replica and 6 in all.
  */
@@ -401,10 +408,146 @@ describe('docker compose up --scale app=3: three replicas behind the one host po
   }, 600_000);
 });
 
+/** HAProxy's server rows, read from its status page inside the compose network. */
+async function haproxyServers(): Promise<ServerRow[]> {
+  return appServers(await compose.must(['exec', '-T', 'prometheus', 'wget', '-q', '-O', '-', 'http://haproxy:8404/stats;csv']));
+}
+
+async function appReplicaIds(): Promise<string[]> {
+  return (await compose.must(['ps', '--quiet', 'app'])).trim().split('\n').filter((id) => id !== '');
+}
+
+/** Waits until HAProxy has exactly these replicas UP, by address. */
+function waitForRotation(addresses: readonly string[], timeoutMs = 60_000): Promise<ServerRow[]> {
+  const wanted = [...addresses].sort().join(' ');
+  return waitUntil(
+    `HAProxy to have exactly ${addresses.length} replicas UP (${wanted})`,
+    haproxyServers,
+    (rows) => upServers(rows).map((row) => row.address).sort().join(' ') === wanted,
+    timeoutMs,
+    500,
+  );
+}
+
+async function addressOf(id: string): Promise<string> {
+  const networks = Object.values((await inspectContainer(id)).NetworkSettings.Networks);
+  return networks[0].IPAddress;
+}
+
+/** siege's --verbose lines: the status of each response, and every error line. */
+function siegeOutcome(output: string): { statuses: Record<string, number>; errors: string[]; transactions: number } {
+  const statuses: Record<string, number> = {};
+  for (const [, status] of output.matchAll(/^(?:\x1b\[[\d;]*m)?HTTP\/1\.1 (\d{3}) /gm)) statuses[status] = (statuses[status] ?? 0) + 1;
+  const errors = output.split('\n').filter((line) => /\[error\]|\[alert\]/.test(line));
+  const transactions = Number(/Transactions:\s+(\d+) hits/.exec(output)?.[1] ?? NaN);
+  return { statuses, errors, transactions };
+}
+
+describe('HAProxy in front of the replicas: the client in the access log, scaling under load, a killed replica', () => {
+  it("the app's access log names the client HAProxy saw (the PROXY line), not HAProxy's address", async () => {
+    const probe = `/?access-log-probe=${Date.now()}`;
+    expect((await get(APP_URL, probe)).status).toBe(200);
+    const line = await waitUntil(
+      'the probe in an access log',
+      async () => (await appLog()).split('\n').find((candidate) => candidate.includes(`"GET ${probe} HTTP/1.1" 200 `)),
+      (found) => found !== undefined,
+      10_000,
+      200,
+    );
+    const client = (line ?? '').split(' ')[0];
+    const [haproxyNetwork] = Object.values((await containerOf('haproxy')).NetworkSettings.Networks);
+    expect(client).not.toBe(haproxyNetwork.IPAddress);
+    // The host's connection to the published port reaches HAProxy from the network's gateway.
+    expect(client).toBe(haproxyNetwork.Gateway);
+  }, 60_000);
+
+  it('scale 3 → 5 → 2 while siege runs: no client error, every replica serves, the exporter and Prometheus count exactly what siege got', async () => {
+    // Three replicas already when the case above ran; started here when it was filtered out.
+    await compose.must(['up', '--detach', '--no-recreate', '--scale', 'app=3', 'app'], 300_000);
+    await healthyReplicaHostnames(await appReplicaIds());
+    const replicas3 = await appReplicaIds();
+    expect(replicas3.length).toBe(3);
+    await waitForRotation(await Promise.all(replicas3.map(addressOf)));
+    const before = await settledSnapshot(EXPORTER_URL, APP);
+    const requestsBy = () => exporterByInstance(EXPORTER_URL, 'gunicorn_requests_total', APP);
+    const byInstanceBefore = await requestsBy();
+
+    const siege = runCommand(
+      path.join(ROOT, 'request-script.sh'),
+      ['--url', APP_URL, '--concurrency', '4', '--duration', '75s', '--delay', '0', '--', '--verbose'],
+      { timeoutMs: 240_000, env: { ...process.env, BASE_URL: '' } },
+    );
+    await waitUntil('siege to be under way', () => exporterSnapshot(EXPORTER_URL, APP), (now) => now.requests > before.requests + 10, 30_000, 200);
+
+    await compose.must(['up', '--detach', '--no-recreate', '--scale', 'app=5', 'app'], 300_000);
+    const replicas5 = await appReplicaIds();
+    expect(replicas5.length).toBe(5);
+    const hostnames5 = await healthyReplicaHostnames(replicas5);
+    await waitForRotation(await Promise.all(replicas5.map(addressOf)));
+    // Every replica, the two new ones included, serves part of siege's load.
+    await waitUntil(
+      'every one of the 5 replicas to count requests of the load',
+      requestsBy,
+      (found) => hostnames5.every((hostname) => (found[hostname] ?? 0) > (byInstanceBefore[hostname] ?? 0)),
+      60_000,
+      500,
+    );
+
+    await compose.must(['up', '--detach', '--no-recreate', '--scale', 'app=2', 'app'], 300_000);
+    const replicas2 = await appReplicaIds();
+    expect(replicas2.length).toBe(2);
+    await waitForRotation(await Promise.all(replicas2.map(addressOf)));
+
+    const result = await siege;
+    expect(result.code, result.stderr).toBe(0);
+    const outcome = siegeOutcome(result.stdout + result.stderr);
+    expect(outcome.errors).toEqual([]);
+    const received = Object.values(outcome.statuses).reduce((a, b) => a + b, 0);
+    expect(received).toBe(outcome.transactions);
+    expect(received).toBeGreaterThan(20);
+    // Plus the script's own GET / checking that the app answers.
+    const sent = { ...outcome.statuses, '200': (outcome.statuses['200'] ?? 0) + 1 };
+
+    await waitForRequests(EXPORTER_URL, APP, before.requests + received + 1);
+    const after = await settledSnapshot(EXPORTER_URL, APP);
+    expect(delta(after.byStatus, before.byStatus)).toEqual(sent);
+    await waitForScraped(after.requests);
+  }, 600_000);
+
+  it('a replica SIGKILLed under load leaves rotation, gets no new connection, and the other requests succeed', async () => {
+    const [victim, survivor] = await appReplicaIds();
+    const [victimAddress, survivorAddress] = await Promise.all([addressOf(victim), addressOf(survivor)]);
+    await waitForRotation([victimAddress, survivorAddress]);
+    // Left dead, so that what HAProxy does about it is seen (restart: unless-stopped would bring it back).
+    await runCommand('docker', ['update', '--restart=no', victim]);
+    const load = loadUntilStopped(APP_URL, ['/'], 4);
+    await waitUntil('the load to be under way', async () => load.outcomes.length, (n) => n >= 20, 30_000, 50);
+    await runCommand('docker', ['kill', '--signal', 'KILL', victim]);
+    await waitForRotation([survivorAddress], 30_000);
+    const served = await load.stop();
+    // At most the requests in flight on the killed replica fail: 4 clients, so at most 4.
+    expect(served.failures.length, JSON.stringify(served.failures)).toBeLessThanOrEqual(4);
+    expect(served.answered).toBeGreaterThan(20);
+
+    // Out of rotation: new connections go to the survivor only, none is retried against the dead one.
+    const rowsBefore = await haproxyServers();
+    const more = await drive(APP_URL, { '/': 30 }, 4);
+    expect(statusRecord(more.byStatus)).toEqual({ '200': 30 });
+    const rowsAfter = await haproxyServers();
+    const sessions = (rows: readonly ServerRow[], address: string) => rows.filter((row) => row.address === address).reduce((total, row) => total + row.sessions, 0);
+    expect(sessions(rowsAfter, survivorAddress) - sessions(rowsBefore, survivorAddress)).toBe(30);
+    const retries = (rows: readonly ServerRow[]) => rows.reduce((total, row) => total + row.retries + row.redispatches, 0);
+    expect(retries(rowsAfter)).toBe(retries(rowsBefore));
+    // HAProxy says why: its health check (DOWN) or the replica's DNS record gone (MAINT).
+    const haproxyLog = await compose.must(['logs', '--no-color', '--no-log-prefix', 'haproxy']);
+    expect(haproxyLog).toMatch(/Server app\/app\d+ is (DOWN|going DOWN for maintenance)/);
+  }, 180_000);
+});
+
 describe('docker-compose.exporter-per-instance.yaml: an exporter beside each instance', () => {
   const file = path.join(ROOT, 'docker-compose.exporter-per-instance.yaml');
   const perInstance = composeRunner(`${PROJECT}-per-instance`, file);
-  const services = ['proxy', 'app-1', 'app-2', 'app-3', 'statsd-exporter-1', 'statsd-exporter-2', 'statsd-exporter-3', 'prometheus'];
+  const services = ['haproxy', 'app-1', 'app-2', 'app-3', 'statsd-exporter-1', 'statsd-exporter-2', 'statsd-exporter-3', 'prometheus'];
 
   afterAll(async () => {
     await perInstance.run(['down', '--volumes', '--remove-orphans'], 120_000);

@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import { flattenPanels, variableQuery, type Dashboard, type Panel } from '../../tools/dashboard-png/dashboard';
 import { computeIntervals, interpolateQuery } from '../../tools/dashboard-png/interpolate';
 import { undrawableReasons } from '../../tools/dashboard-png/page';
+import { startHaproxy } from '../../harness/haproxy';
 import { requireTool, ROOT } from '../../harness/stack';
 
 const DASHBOARD_FILE = path.join(ROOT, 'etc', 'dashboards', 'gunicorn.json');
@@ -124,6 +125,18 @@ async function promClientNames(): Promise<Set<string>> {
   return names;
 }
 
+/** The series the real HAProxy (the image's release, the committed config) serves on its /metrics. */
+async function haproxyNames(): Promise<Set<string>> {
+  // One server that never answers its check: the server series are listed all the same.
+  const haproxy = await startHaproxy({ replicas: [{ host: '127.0.0.1', port: 9, metricsPort: 9 }] });
+  try {
+    const page = await (await fetch(`${haproxy.metricsUrl}/metrics`)).text();
+    return new Set(page.split('\n').filter((line) => line.startsWith('haproxy_')).map((line) => line.split(/[{ ]/)[0]));
+  } finally {
+    await haproxy.stop();
+  }
+}
+
 /** statsd_exporter v0.31.0's own series the dashboard may use (as its /metrics lists them), and
  *  Prometheus's synthetic `up`. */
 const EXPORTER_AND_PROMETHEUS_NAMES = new Set([
@@ -162,10 +175,10 @@ describe('etc/dashboards/gunicorn.json', () => {
     }
   });
 
-  it('has the seven rows in order', () => {
+  it('has the eight rows in order', () => {
     expect(panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual([
       'Traffic & errors', 'Latency', 'Saturation & backlog', 'Error budget (SLOs over 30 days)',
-      'Workers & server log events', 'Pipeline health', 'Node.js runtime',
+      'Workers & server log events', 'Pipeline health', 'Node.js runtime', 'Front door (HAProxy)',
     ]);
   });
 
@@ -214,8 +227,10 @@ describe('etc/dashboards/gunicorn.json', () => {
     expect(rangeSelectors(all).length).toBeGreaterThan(20);
   });
 
-  it('names only metrics the mapping, the recording rules, the app\'s runtime metrics or statsd_exporter/Prometheus define', async () => {
-    const known = new Set([...mappingNames(), ...recordedNames(), ...(await promClientNames()), ...EXPORTER_AND_PROMETHEUS_NAMES]);
+  it('names only metrics the mapping, the recording rules, the app\'s runtime metrics, HAProxy or statsd_exporter/Prometheus define', async () => {
+    const known = new Set([
+      ...mappingNames(), ...recordedNames(), ...(await promClientNames()), ...(await haproxyNames()), ...EXPORTER_AND_PROMETHEUS_NAMES,
+    ]);
     const used = new Set(targets.flatMap(({ target }) => metricNames(target.expr)));
     for (const variable of dashboard.templating?.list ?? []) {
       if (variable.type === 'query') for (const name of metricNames(variableQuery(variable).replace(/^label_values\((.*),[^,]*\)$/, '$1'))) used.add(name);

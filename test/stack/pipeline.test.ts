@@ -7,6 +7,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHaproxy } from '../../harness/haproxy';
 import { freeTcpPort, LOOPBACK } from '../../harness/ports';
 import { stopAll } from '../../harness/processes';
 import { queryInstant, rules } from '../../harness/prometheus-api';
@@ -103,13 +104,19 @@ beforeAll(async () => {
       '--metrics-bind', `${LOOPBACK}:${metricsPort}`,
       '--demo-delay-scale', String(SCALE),
       '--enable-backlog-metric',
+      // HAProxy, the front door, sends a PROXY line on each connection it passes on.
+      '--proxy-protocol',
     ],
     { workers: 2 },
   );
+  // The front door with the committed config, its one server this app: its series feed the
+  // dashboard's HAProxy row.
+  const haproxy = await startHaproxy({ replicas: [{ host: LOOPBACK, port: app.port, metricsPort }] });
   prometheus = await startPrometheus({
     targets: {
       'statsd-exporter:9102': `${LOOPBACK}:${exporter.webPort}`,
       'app:9464': `${LOOPBACK}:${metricsPort}`,
+      'haproxy:8404': new URL(haproxy.metricsUrl).host,
     },
     interval: `${INTERVAL_SECONDS}s`,
   });
@@ -127,8 +134,8 @@ describe('app -> statsd_exporter -> Prometheus, with the committed config', () =
 
   it('scrapes every job of the committed prometheus.yml', async () => {
     expect(prometheus.dropped).toEqual([]);
-    const up = await waitForTargetsUp(prometheus.url, '', 3);
-    expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'prometheus', 'statsd-exporter']);
+    const up = await waitForTargetsUp(prometheus.url, '', 4);
+    expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'haproxy', 'prometheus', 'statsd-exporter']);
   });
 
   it('puts the latency of /io_task (2 s x scale) in the histogram bucket that contains it', async () => {

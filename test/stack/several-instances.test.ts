@@ -2,13 +2,15 @@
 // own address (test/support/netns.ts), running the built app with the committed mapping.
 // First the topology the compose file ships: one exporter for all (on the hub), each instance
 // tagging its lines instance:<host> with Gunicorn's --dogstatsd-tags (here through
-// GUNICORN_CMD_ARGS), and the round-robin proxy the compose file publishes. Then the maintainers'
+// GUNICORN_CMD_ARGS), and HAProxy with the committed config in front of them, as the compose file
+// publishes it (on the hub; its servers the three addresses DNS would give). Then the maintainers'
 // topology: an exporter beside each instance, all three scraped by one Prometheus with the
 // committed prometheus.yml (its DNS discovery replaced by the three addresses DNS would give).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHaproxy } from '../../harness/haproxy';
 import { queryInstant } from '../../harness/prometheus-api';
 import { start, stopAll, waitForHttp, type Started } from '../../harness/processes';
 import { ETC, requireTool, ROOT, startPrometheus, type Prometheus } from '../../harness/stack';
@@ -17,7 +19,8 @@ import { childrenOf } from '../support/procfs';
 import { exporterSamples, statusRecord } from '../support/exporter';
 import { drive, waitUntil, type Tally } from '../support/load';
 import { waitForTargetsUp } from '../support/prometheus-targets';
-import { createSegment, setHosts, type Host, type Segment } from '../support/netns';
+import { appServers, upServers } from '../support/haproxy';
+import { createSegment, type Host, type Segment } from '../support/netns';
 
 const APP = 'flask_app';
 const NAMES = ['h1', 'h2', 'h3'] as const;
@@ -46,12 +49,16 @@ interface Instance {
   readonly process: Started;
 }
 
-/** The app on a host, tagging its lines instance:<name>, as compose does with its hostname. */
+/**
+ * The app on a host, tagging its lines instance:<name>, as compose does with its hostname, reading
+ * the PROXY line HAProxy (on the hub) sends, and writing its access log to stdout, as compose runs it.
+ */
 async function startInstance(name: Name, statsdHost: string, tag: string | null = name): Promise<Instance> {
   const host = hosts[name];
   const [command, args] = host.command(process.execPath, [
     ENTRY, '--bind', '0.0.0.0:8000', '--workers', '2', '--statsd-host', statsdHost, '--statsd-prefix', APP,
     '--metrics-bind', '0.0.0.0:9464', '--demo-delay-scale', '0.01',
+    '--proxy-protocol', '--proxy-allow-from', segment.hub.address, '--access-logfile', '-',
   ]);
   const started = start(`app ${name}`, command, args, { env: { ...process.env, GUNICORN_CMD_ARGS: tag === null ? '' : `--dogstatsd-tags instance:${tag}` } });
   await started.waitForOutput(/(Booting worker with pid: \d+[\s\S]*){2}/);
@@ -172,27 +179,43 @@ describe('three instances, one shared exporter: each instance tags its series wi
     expect(Object.values(responses).reduce((a, b) => a + b, 0)).toBe(5 + 7 + 11);
   });
 
-  it('the round-robin proxy (as compose publishes it) spreads new connections evenly over the instances', async () => {
-    // The hub resolves "app" to the three hosts, as Docker's DNS resolves the service name.
-    setHosts(segment.hub, { app: NAMES.map((name) => hosts[name].address) });
-    const [command, args] = segment.hub.command(process.execPath, [
-      path.join(ROOT, 'proxy', 'tcp-round-robin.mts'), `--listen=${segment.hub.address}:8000`, '--upstream=app:8000', '--grace-seconds=5',
-    ]);
-    const proxy = start('proxy', command, args);
-    await proxy.waitForOutput(/proxy: listening on /);
-    const before = await exporterByInstance(exporterUrl, 'gunicorn_requests_total', APP);
-    // One request per connection (the clients send Connection: close), so 30 connections, 10 each.
-    const sent = await drive(`http://${segment.hub.address}:8000`, { '/': 30 }, 6);
-    expect(statusRecordOf(sent)).toEqual({ '200': 30 });
-    const after = await waitUntil(
-      'the proxied requests counted',
-      () => exporterByInstance(exporterUrl, 'gunicorn_requests_total', APP),
-      (found) => NAMES.reduce((total, name) => total + found[name] - before[name], 0) === 30,
-      10_000,
-      100,
-    );
-    expect(Object.fromEntries(NAMES.map((name) => [name, after[name] - before[name]]))).toEqual({ h1: 10, h2: 10, h3: 10 });
-    await proxy.stop();
+  it('HAProxy (the committed config, as compose publishes it) spreads new connections evenly over the instances, whose access logs name the client', async () => {
+    const haproxy = await startHaproxy({
+      replicas: NAMES.map((name) => ({ host: hosts[name].address, port: 8000, metricsPort: 9464 })),
+      listen: `${segment.hub.address}:8000`,
+      metricsListen: `${segment.hub.address}:8404`,
+      wrap: (command, args) => segment.hub.command(command, args),
+    });
+    try {
+      // Its health checks put the three in rotation.
+      await waitUntil(
+        'HAProxy to have the three instances UP',
+        async () => appServers(await (await fetch(`${haproxy.metricsUrl}/stats;csv`)).text()),
+        (rows) => upServers(rows).length === 3,
+        15_000,
+        100,
+      );
+      const before = await exporterByInstance(exporterUrl, 'gunicorn_requests_total', APP);
+      const logged = () => NAMES.map((name) => (instances[name].process.output().match(/^\S+ - - \[.*\] "GET \/ HTTP\/1\.1" 200 /gm) ?? []));
+      const loggedBefore = logged().map((lines) => lines.length);
+      // One request per connection (the clients send Connection: close), so 30 connections, 10 each.
+      const sent = await drive(haproxy.url, { '/': 30 }, 6);
+      expect(statusRecordOf(sent)).toEqual({ '200': 30 });
+      const after = await waitUntil(
+        'the requests through HAProxy counted',
+        () => exporterByInstance(exporterUrl, 'gunicorn_requests_total', APP),
+        (found) => NAMES.reduce((total, name) => total + found[name] - before[name], 0) === 30,
+        10_000,
+        100,
+      );
+      expect(Object.fromEntries(NAMES.map((name) => [name, after[name] - before[name]]))).toEqual({ h1: 10, h2: 10, h3: 10 });
+      // The access log names this process (the client), never the hub HAProxy runs on.
+      const clients = logged().flatMap((lines, i) => lines.slice(loggedBefore[i]).map((line) => line.split(' ')[0]));
+      expect(clients.length).toBe(30);
+      expect(new Set(clients)).toEqual(new Set([segment.ownAddress]));
+    } finally {
+      await haproxy.stop();
+    }
   });
 
   it('SIGTTIN to one instance: right after, its gauge is 3 and the others still 2', async () => {
@@ -272,7 +295,8 @@ describe('three instances, an exporter beside each (the maintainers\' topology),
   }, 30_000);
 
   it('Prometheus scrapes every exporter and every instance\'s runtime metrics', async () => {
-    expect(prometheus.dropped).toEqual([]);
+    // No front door in this topology: the test sends to the instances directly.
+    expect(prometheus.dropped).toEqual(['haproxy']);
     const up = await waitForTargetsUp(prometheus.url, '', 7, 20_000, 200);
     expect(up.filter((row) => row.metric.job === 'statsd-exporter').length).toBe(3);
     expect(up.filter((row) => row.metric.job === 'app').length).toBe(3);

@@ -3,7 +3,7 @@
 // catches what it should. Plus the cross-file facts no single tool checks: mounts exist, addresses
 // name real services and ports, and every version pin agrees with scripts/versions.env.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { EXPORTER_GOMAXPROCS, EXPORTER_READ_BUFFER_BYTES, requireTool, ROOT } fr
 
 const MAPPING = path.join(ROOT, 'etc', 'statsd-exporter', 'statsd.conf');
 const PROMETHEUS_DIR = path.join(ROOT, 'etc', 'prometheus');
+/** Every promtool test file of etc/prometheus, one per concern. */
+const RULE_TESTS = readdirSync(PROMETHEUS_DIR).filter((file) => file.endsWith('.test.yml')).sort();
 const GRAFANA_DIR = path.join(ROOT, 'etc', 'grafana');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yaml');
 
@@ -124,8 +126,8 @@ describe('promtool', () => {
     expect(result.status).toBe(0);
   });
 
-  it('test rules passes alerts.test.yml and slo.test.yml', () => {
-    const result = promtool('test', 'rules', 'alerts.test.yml', 'slo.test.yml');
+  it(`test rules passes every test file: ${RULE_TESTS.join(', ')}`, () => {
+    const result = promtool('test', 'rules', ...RULE_TESTS);
     expect(result.output).toContain('SUCCESS');
     expect(result.output).not.toContain('FAILED');
     expect(result.status).toBe(0);
@@ -151,7 +153,7 @@ describe('alert rules', () => {
   const rules = (parse(readFileSync(path.join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')) as {
     groups: { rules: { alert: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
   }).groups.flatMap((group) => group.rules);
-  const tests = ['alerts.test.yml', 'slo.test.yml'].flatMap((file) => (parse(readFileSync(path.join(PROMETHEUS_DIR, file), 'utf8')) as {
+  const tests = RULE_TESTS.flatMap((file) => (parse(readFileSync(path.join(PROMETHEUS_DIR, file), 'utf8')) as {
     tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
   }).tests.flatMap((test) => test.alert_rule_test ?? []));
 
@@ -163,7 +165,7 @@ describe('alert rules', () => {
     expect(incomplete).toEqual([]);
   });
 
-  it('every alert is tested both not firing and firing in alerts.test.yml or slo.test.yml', () => {
+  it('every alert is tested both not firing and firing in one of the test files', () => {
     const untested = rules
       .filter((rule) => {
         const cases = tests.filter((test) => test.alertname === rule.alert);
@@ -325,8 +327,7 @@ describe('version pins agree with scripts/versions.env', () => {
     const images = Object.values(compose.services).flatMap((service) => (service.image ? [service.image] : []));
     expect(images.sort()).toEqual([
       `grafana/grafana:${versions.GRAFANA_VERSION}`,
-      // The proxy runs on the app's base image.
-      `node:${versions.NODE_VERSION}-${versions.NODE_DEBIAN_SUITE}-slim`,
+      `haproxy:${versions.HAPROXY_VERSION}`,
       `prom/prometheus:${versions.PROMETHEUS_VERSION}`,
       `prom/statsd-exporter:${versions.STATSD_EXPORTER_VERSION}`,
     ]);
@@ -346,6 +347,8 @@ describe('version pins agree with scripts/versions.env', () => {
     ['PROMETHEUS_BIN', 'PROMETHEUS_VERSION', /^prometheus, version (\S+) /m],
     ['PROMTOOL_BIN', 'PROMETHEUS_VERSION', /^promtool, version (\S+) /m],
     ['GUNICORN_BIN', 'GUNICORN_VERSION', /^gunicorn \(version (\S+)\)/m],
+    // Debian's release of it: 3.0.11-1+deb13u4 is upstream 3.0.11.
+    ['HAPROXY_BIN', 'HAPROXY_VERSION', /^HAProxy version (\d+\.\d+\.\d+)-/m],
   ])('$%s --version reports %s', (envVar, pin, pattern) => {
     const pinned = versions[pin].replace(/^v/, '');
     const reported = pattern.exec(run(requireTool(envVar), ['--version']).output)?.[1];

@@ -15,6 +15,8 @@ export interface TargetResult {
   readonly error?: string;
   /** Whether the expression reads the app's runtime metrics (job="app"), which only this app has. */
   readonly runtime: boolean;
+  /** Whether it reads HAProxy's series (job="haproxy"), which only a stack with the front door has. */
+  readonly frontDoor: boolean;
 }
 
 export async function runDashboardQueries(options: {
@@ -44,6 +46,7 @@ export async function runDashboardQueries(options: {
         series: run.seriesCount,
         error: run.error,
         runtime: /job="app"/.test(run.expr),
+        frontDoor: /job="haproxy"/.test(run.expr),
       });
     }
   }

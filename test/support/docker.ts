@@ -94,6 +94,7 @@ export interface ImageInspect {
     Env: string[] | null;
     ExposedPorts: Record<string, object> | null;
     Volumes: Record<string, object> | null;
+    StopSignal?: string;
   };
 }
 
@@ -104,6 +105,7 @@ export interface ContainerInspect {
   State: { Status: string; Pid: number; Health?: { Status: string } };
   HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; Tmpfs?: Record<string, string> | null };
   Mounts: { Type: string; Source: string; Destination: string; RW: boolean; Name?: string }[];
+  NetworkSettings: { Networks: Record<string, { IPAddress: string; Gateway: string }> };
 }
 
 export async function inspectContainer(id: string): Promise<ContainerInspect> {

@@ -152,8 +152,3 @@ export function createSegment(): Segment {
     throw error;
   }
 }
-
-/** Lets a hub's hosts file name several hosts (e.g. the replicas behind a proxy). */
-export function setHosts(host: Host, hosts: Readonly<Record<string, readonly string[]>>): void {
-  writeHosts(host.namespace, hosts);
-}

@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freeTcpPort, LOOPBACK } from '../../harness/ports';
+import { startHaproxy, type Haproxy } from '../../harness/haproxy';
 import { stopAll } from '../../harness/processes';
 import {
   ROOT, startApp, startPrometheus, startStatsdExporter, type App, type Prometheus, type StatsdExporter,
@@ -126,17 +127,22 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const scrapeMs = parseDuration(options.scrapeInterval);
   const loadSeconds = Math.round(options.minutes * 60);
-  const stack: { exporter?: StatsdExporter; prometheus?: Prometheus; app?: App; load?: Load } = {};
+  const stack: { exporter?: StatsdExporter; prometheus?: Prometheus; app?: App; haproxy?: Haproxy; load?: Load } = {};
   const workDir = mkdtempSync(path.join(tmpdir(), 'dashboard-png-'));
   const interrupted = new Promise<never>((_, reject) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => reject(new Error(`interrupted by ${signal}`)));
   });
   const run = async () => {
-    log('starting statsd_exporter, Prometheus and the app');
+    log('starting statsd_exporter, Prometheus, the app and HAProxy in front of it');
     const exporter = (stack.exporter = await startStatsdExporter());
     const metricsPort = await freeTcpPort();
+    const haproxyMetrics = `${LOOPBACK}:${await freeTcpPort()}`;
     const prometheus = (stack.prometheus = await startPrometheus({
-      targets: { 'statsd-exporter:9102': `${LOOPBACK}:${exporter.webPort}`, 'app:9464': `${LOOPBACK}:${metricsPort}` },
+      targets: {
+        'statsd-exporter:9102': `${LOOPBACK}:${exporter.webPort}`,
+        'app:9464': `${LOOPBACK}:${metricsPort}`,
+        'haproxy:8404': haproxyMetrics,
+      },
       interval: options.scrapeInterval,
     }));
     const app = (stack.app = await startApp([
@@ -144,13 +150,19 @@ async function main(): Promise<void> {
       '--statsd-prefix', 'flask_app',
       '--metrics-bind', `${LOOPBACK}:${metricsPort}`,
       '--enable-backlog-metric',
+      '--proxy-protocol',
     ], { workers: 2 }));
+    // The compose file's front door: the load goes through it, as it does there.
+    const haproxy = (stack.haproxy = await startHaproxy({
+      replicas: [{ host: LOOPBACK, port: app.port, metricsPort }],
+      metricsListen: haproxyMetrics,
+    }));
 
     // A little idle time first, so the picture shows the load arriving.
     const start = Date.now();
     await sleep(Math.max(4 * scrapeMs, 15_000));
-    log(`load: request-script.sh, ${options.concurrency} users for ${loadSeconds} s, on ${app.url}`);
-    const load = (stack.load = runLoad(app.url, loadSeconds, options.concurrency));
+    log(`load: request-script.sh, ${options.concurrency} users for ${loadSeconds} s, through HAProxy on ${haproxy.url}`);
+    const load = (stack.load = runLoad(haproxy.url, loadSeconds, options.concurrency));
     const loadStart = Date.now();
     for (const event of EVENTS) {
       await sleep(Math.max(0, loadStart + event.at * loadSeconds * 1000 - Date.now()));
@@ -177,7 +189,7 @@ async function main(): Promise<void> {
       out: scratch,
       scrapeInterval: options.scrapeInterval,
       provenance:
-        `npm run dashboard:png: the app (2 workers, --statsd-prefix flask_app, --enable-backlog-metric) under request-script.sh ` +
+        `npm run dashboard:png: the app (2 workers, --statsd-prefix flask_app, --enable-backlog-metric, behind HAProxy with the committed config) under request-script.sh ` +
         `(${options.concurrency} users, ${loadSeconds} s); on the way its master was sent TTIN, TTOU and HUP, ` +
         `and /exception was requested ${EVENTS.reduce((n, e) => n + (e.exceptions ?? 0), 0)} times. ` +
         `Real statsd_exporter and Prometheus, scraping every ${options.scrapeInterval}. Every panel of ` +
@@ -199,6 +211,7 @@ async function main(): Promise<void> {
     throw error;
   } finally {
     stack.load?.stop();
+    await stack.haproxy?.stop();
     await stack.app?.stop();
     await stack.prometheus?.stop();
     await stack.exporter?.stop();

@@ -5,6 +5,15 @@ import { STATSD_PACKINGS } from '../statsd/options';
 import { ConfigError, quote } from './error';
 
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
+
+/** Gunicorn's words for --proxy-protocol and the mode each means ('true' is 'auto', ...). */
+export const PROXY_PROTOCOL_WORDS: Readonly<Record<string, ProxyProtocolMode | 'v2'>> = {
+  false: 'off', off: 'off', 0: 'off', none: 'off',
+  true: 'auto', auto: 'auto', 1: 'auto',
+  v1: 'v1', v2: 'v2',
+};
+/** off: no header read; v1: a v1 header read when one comes; auto: the same (v2 headers are not read). */
+export type ProxyProtocolMode = 'off' | 'v1' | 'auto';
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -34,12 +43,17 @@ export const DEFAULTS = Object.freeze({
   logLevel: 'info' as LogLevel,
   metricsBind: null,
   demoDelayScale: 1,
+  proxyProtocol: 'off' as ProxyProtocolMode,
+  /** What --proxy-protocol given without a value means, as in Gunicorn. */
+  proxyProtocolBare: 'auto',
+  /** Gunicorn's default: only a front door on this host may send a PROXY header. */
+  proxyAllowFrom: '127.0.0.1,::1',
 });
 
 export type OptionKey =
   | 'bind' | 'workers' | 'timeout' | 'gracefulTimeout' | 'statsdHost' | 'statsdPrefix' | 'dogstatsdTags'
   | 'statsdPacking' | 'accessLogfile' | 'logLevel' | 'metricsBind'
-  | 'demoDelayScale' | 'enableBacklogMetric' | 'checkConfig' | 'help';
+  | 'demoDelayScale' | 'proxyProtocol' | 'proxyAllowFrom' | 'enableBacklogMetric' | 'checkConfig' | 'help';
 
 export interface OptionSpec {
   readonly key: OptionKey;
@@ -47,6 +61,8 @@ export interface OptionSpec {
   readonly short?: string;
   /** Absent for a switch (takes no value). */
   readonly metavar?: string;
+  /** The value of an option whose value may be left out (Gunicorn's nargs="?"), given bare. */
+  readonly bareValue?: string;
   readonly help: string;
   readonly defaultText: string;
 }
@@ -76,6 +92,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Serve the Node runtime metrics of all workers (Prometheus format) at http://HOST:PORT/metrics.' },
   { key: 'demoDelayScale', flag: '--demo-delay-scale', metavar: 'FACTOR', defaultText: String(DEFAULTS.demoDelayScale),
     help: 'Multiplies the delays of the demo routes (/io_task, /random_sleep).' },
+  { key: 'proxyProtocol', flag: '--proxy-protocol', metavar: '[MODE]', bareValue: DEFAULTS.proxyProtocolBare, defaultText: DEFAULTS.proxyProtocol,
+    help: 'Read a PROXY protocol v1 header (HAProxy\'s send-proxy) at the start of each connection and log its client address: off, v1 or auto (v1 headers; the same when the flag is given without a value). Connections without a header are served as they are.' },
+  { key: 'proxyAllowFrom', flag: '--proxy-allow-from', metavar: 'ADDRS', defaultText: DEFAULTS.proxyAllowFrom,
+    help: 'Peers allowed to send a PROXY header: IP addresses and CIDR networks, comma separated, or * for any. A header from another peer is refused (403).' },
   { key: 'enableBacklogMetric', flag: '--enable-backlog-metric', defaultText: 'off',
     help: 'Send gunicorn.backlog (|h) about once a second: connections waiting in the listen sockets\' accept queues (Linux).' },
   { key: 'checkConfig', flag: '--check-config', defaultText: 'off',
@@ -127,6 +147,11 @@ export function tokenize(argv: readonly string[], { lenient }: { lenient: boolea
       continue;
     }
     const next = argv[i + 1];
+    // As argparse's nargs="?": the next word is the value unless it looks like an option.
+    if (spec.bareValue !== undefined && (next === undefined || next.startsWith('-'))) {
+      tokens.push({ spec, written, value: spec.bareValue });
+      continue;
+    }
     // A value may start with '-' ('-' for stdout, '-1' to be rejected as a number), but not
     // look like another option: then the value was forgotten.
     if (next === undefined || next.startsWith('--') || BY_NAME.has(next)) {

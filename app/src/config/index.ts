@@ -6,17 +6,17 @@ import type { Address } from '../address';
 import { normalisePrefix } from '../statsd/lines';
 import { STATSD_PACKINGS, type StatsdOptions } from '../statsd/options';
 import { environmentTokens, statsdTargetFromEnvironment, variable, type Environment } from './environment';
-import { DEFAULTS, LOG_LEVELS, tokenize, type LogLevel, type OptionKey, type Token } from './flags';
+import { DEFAULTS, LOG_LEVELS, tokenize, type LogLevel, type OptionKey, type ProxyProtocolMode, type Token } from './flags';
 import {
-  checkNonEmpty, checkPrefix, checkTags, parseAddress, parseChoice,
-  parseNonNegativeNumber, parsePositiveInteger, parseSeconds,
+  checkNonEmpty, checkPrefix, checkTags, parseAddress, parseAllowFrom, parseChoice,
+  parseNonNegativeNumber, parsePositiveInteger, parseProxyProtocol, parseSeconds,
 } from './validate';
 
 export { formatAddress, type Address } from '../address';
 export { STATSD_PACKINGS, type StatsdOptions, type StatsdPacking } from '../statsd/options';
 export { splitShellWords } from './environment';
 export { ConfigError } from './error';
-export { DEFAULTS, isHelpRequested, LOG_LEVELS, type LogLevel } from './flags';
+export { DEFAULTS, isHelpRequested, LOG_LEVELS, type LogLevel, type ProxyProtocolMode } from './flags';
 export { helpText } from './help';
 
 export interface Config {
@@ -38,6 +38,11 @@ export interface Config {
   readonly checkConfig: boolean;
   /** --enable-backlog-metric (Gunicorn 24.1+): the master sends gunicorn.backlog about once a second. */
   readonly enableBacklogMetric: boolean;
+  readonly proxyProtocol: {
+    readonly mode: ProxyProtocolMode;
+    /** --proxy-allow-from, split and checked: addresses, CIDR networks, or '*'. */
+    readonly allowFrom: readonly string[];
+  };
 }
 
 /**
@@ -79,6 +84,8 @@ export function parseConfig(argv: readonly string[], env: Environment): Config {
   const scaleToken = last('demoDelayScale');
   const timeoutToken = last('timeout');
   const gracefulToken = last('gracefulTimeout');
+  const proxyProtocolToken = last('proxyProtocol');
+  const allowFromToken = last('proxyAllowFrom');
 
   return deepFreeze({
     binds,
@@ -103,6 +110,10 @@ export function parseConfig(argv: readonly string[], env: Environment): Config {
     demoDelayScale: scaleToken ? parseNonNegativeNumber(scaleToken.written, scaleToken.value, 'factor') : DEFAULTS.demoDelayScale,
     checkConfig: given('checkConfig'),
     enableBacklogMetric: given('enableBacklogMetric'),
+    proxyProtocol: {
+      mode: proxyProtocolToken ? parseProxyProtocol(proxyProtocolToken.written, proxyProtocolToken.value) : DEFAULTS.proxyProtocol,
+      allowFrom: parseAllowFrom(allowFromToken?.written ?? '--proxy-allow-from', allowFromToken?.value ?? DEFAULTS.proxyAllowFrom),
+    },
   });
 }
 

@@ -2,7 +2,9 @@
 // value, or throws a ConfigError naming the option (as written) and the value.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Address } from '../address';
+import { findBadEntry, splitAllowFrom } from '../proxy-protocol/allow-list';
 import { ConfigError, quote } from './error';
+import { PROXY_PROTOCOL_WORDS, type ProxyProtocolMode } from './flags';
 
 /** setTimeout's ceiling (2^31-1 ms): a longer timeout would silently fire after 1 ms in Node. */
 const MAX_SECONDS = 2_147_483;
@@ -105,4 +107,21 @@ export function checkTags(option: string, value: string): string {
   const badTag = raw.split(',').find((tag) => !/^[^:]+:.+$/.test(tag));
   if (badTag !== undefined) throw new ConfigError(`${option}: ${quote(raw)} has tag ${quote(badTag)}, which is not key:value`);
   return raw;
+}
+
+/** Gunicorn's validate_proxy_protocol (lower-cased, stripped), less v2, which the app does not read. */
+export function parseProxyProtocol(option: string, raw: string): ProxyProtocolMode {
+  const mode = PROXY_PROTOCOL_WORDS[raw.trim().toLowerCase()];
+  if (mode === undefined) {
+    throw new ConfigError(`${option}: ${quote(raw)} is not one of off, v1, auto (or Gunicorn's true, false, 1, 0, none)`);
+  }
+  if (mode === 'v2') throw new ConfigError(`${option}: ${quote(raw)}: this app reads PROXY protocol v1 headers only (use v1 or auto)`);
+  return mode;
+}
+
+export function parseAllowFrom(option: string, raw: string): string[] {
+  const entries = splitAllowFrom(raw);
+  const bad = findBadEntry(entries);
+  if (bad) throw new ConfigError(`${option}: ${quote(raw)} has ${quote(bad.entry)}, which ${bad.problem}`);
+  return entries;
 }

@@ -1,10 +1,11 @@
 // Gunicorn's default access log line, one per completed request, for --access-logfile.
 //
 // Gunicorn's default access_log_format is  %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
-// (remote address, '-', user, [time], request line, status, body bytes, referer, user agent),
+// (remote address (the client's, from a PROXY header, when one was read), '-', user, [time], request line, status, body bytes, referer, user agent),
 // written as it reports the request, just before the StatsD triple.
 import type { Request, RequestHandler, Response } from 'express';
 import { createWriteStream, openSync } from 'node:fs';
+import { clientAddress } from '../proxy-protocol/client-address';
 import { onceCompleted } from './request-metrics';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -32,7 +33,8 @@ function basicAuthUser(authorization: string | undefined): string {
 function formatAccessLine(req: Request, res: Response, date: Date): string {
   const length = res.getHeader('content-length');
   return [
-    req.socket.remoteAddress ?? '-',
+    // The PROXY header's client when --proxy-protocol read one (Gunicorn's REMOTE_ADDR), else the peer.
+    clientAddress(req.socket) ?? '-',
     '-',
     basicAuthUser(req.headers.authorization),
     formatAccessTime(date),

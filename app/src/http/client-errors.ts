@@ -4,6 +4,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ServerLogger } from '../logger';
+import { V1_PREFIX } from '../proxy-protocol/header';
+import { pythonRepr } from '../proxy-protocol/python-repr';
+import { gunicornErrorResponse } from './error-page';
 
 /** Node's parser error codes that Gunicorn answers with something more specific than 400. */
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
@@ -12,8 +15,18 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 
 const CLIENT_GONE = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STATE']);
 
+/**
+ * The first line of a request that is a PROXY header where none is read (no --proxy-protocol, or
+ * not at the start of the connection), else null.
+ */
+function proxyHeaderLine(rawPacket: Buffer | undefined): string | null {
+  if (!rawPacket || rawPacket.toString('latin1', 0, V1_PREFIX.length) !== V1_PREFIX) return null;
+  const end = rawPacket.indexOf('\r\n');
+  return rawPacket.toString('latin1', 0, end === -1 ? rawPacket.length : end);
+}
+
 export function answerClientError(
-  error: Error & { code?: string },
+  error: Error & { code?: string; rawPacket?: Buffer },
   socket: Duplex & { remoteAddress?: string },
   logger: Pick<ServerLogger, 'warning' | 'debug'>,
 ): void {
@@ -30,6 +43,14 @@ export function answerClientError(
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     logger.debug(`Request timed out before its headers were complete: ip=${socket.remoteAddress ?? ''}`);
     socket.end(closingResponse(408));
+    return;
+  }
+  // Gunicorn's parser reads a PROXY header as a request line it cannot make sense of.
+  const proxyLine = proxyHeaderLine(error.rawPacket);
+  if (proxyLine !== null) {
+    const message = `Invalid HTTP request line: ${pythonRepr(proxyLine)}`;
+    logger.warning(`Invalid request from ip=${socket.remoteAddress ?? ''}: ${message}`);
+    socket.end(gunicornErrorResponse(400, 'Bad Request', `Invalid Request Line '${message}'`));
     return;
   }
   const status = STATUS_BY_CODE[error.code ?? ''] ?? 400;

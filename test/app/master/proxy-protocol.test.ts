@@ -1,0 +1,101 @@
+// --proxy-protocol in the built app, on real sockets: what the conformance transcripts cannot
+// show with one write per connection. A header arriving a byte at a time, a kept-alive connection
+// whose every request is logged with the header's client, a client that resets mid-header, and a
+// graceful stop while a connection still waits for its header.
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopAll } from '../../../harness/processes';
+import { startMaster, type Master } from '../../support/app-master';
+
+let master: Master;
+beforeAll(async () => {
+  master = await startMaster(['--proxy-protocol', '--access-logfile', '-'], 1);
+  await master.udp.waitFor((lines) => lines.some((line) => line.includes('.gunicorn.request.status.200:')));
+});
+afterAll(async () => {
+  await stopAll();
+  await master.udp.close();
+});
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves once `socket` has received `count` complete responses to GET / (each ends with the demo's body). */
+function responses(socket: net.Socket, count: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if ((text.match(/HTTP\/1\.1 200 OK/g) ?? []).length === count && text.endsWith('Hello, World!')) resolve(text);
+    });
+    socket.once('error', reject);
+  });
+}
+
+async function waitForOutput(pattern: RegExp, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((master.app.process.output().match(pattern) ?? []).length < count) {
+    if (Date.now() > deadline) throw new Error(`${pattern} did not appear ${count} times:\n${master.app.process.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const REQUEST = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+
+describe('--proxy-protocol on real connections', () => {
+  it('reads a header sent a byte at a time, and logs its client for every request of the kept-alive connection', async () => {
+    master.udp.clear();
+    const socket = await connect(master.app.port);
+    const answered = responses(socket, 2);
+    for (const byte of 'PROXY TCP4 198.51.100.23 127.0.0.1 40000 8000\r\n') {
+      socket.write(byte);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    socket.write(REQUEST + REQUEST);
+    await answered;
+    socket.end();
+    await waitForOutput(/^198\.51\.100\.23 - - \[[^\]]+\] "GET \/ HTTP\/1\.1" 200 /gm, 2);
+    const statuses = await master.udp.waitFor((lines) => lines.filter((line) => line.includes('.gunicorn.request.status.200:')).length === 2);
+    expect(statuses.filter((line) => line.includes('.gunicorn.log.'))).toEqual([]);
+  });
+
+  it('a client resetting mid-header: nothing logged as a warning, nothing counted, the worker serves on', async () => {
+    master.udp.clear();
+    const before = master.app.process.output().length;
+    const socket = await connect(master.app.port);
+    socket.write('PROXY TCP4 198.51.100');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.resetAndDestroy();
+
+    const response = await fetch(`${master.app.url}/`);
+    expect(response.status).toBe(200);
+    await master.udp.waitFor((lines) => lines.some((line) => line.includes('.gunicorn.request.status.200:')));
+    expect(master.udp.lines().filter((line) => line.includes('.gunicorn.log.'))).toEqual([]);
+    expect(master.app.process.output().slice(before)).not.toMatch(/WARNING|ERROR/);
+  });
+});
+
+describe('a graceful stop while a connection waits for its header', () => {
+  it('closes that connection at the graceful timeout, and the master exits 0', { timeout: 30_000 }, async () => {
+    const stopping = await startMaster(['--proxy-protocol', '--graceful-timeout', '3'], 1);
+    try {
+      const socket = await connect(stopping.app.port);
+      socket.write('PROXY TCP4 ');
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      socket.on('error', () => {});
+      // The worker has the connection once its first bytes are buffered: a request on a second connection proves it is serving.
+      expect((await fetch(`${stopping.app.url}/`)).status).toBe(200);
+      const exited = stopping.app.stop();
+      await closed;
+      expect(await exited).toBe(0);
+      // The worker itself let go of the connection and exited, rather than being killed with it.
+      expect(stopping.app.process.output()).toMatch(/Worker exiting \(pid: \d+\)/);
+    } finally {
+      await stopping.udp.close();
+    }
+  });
+});
