@@ -171,6 +171,27 @@ describe('the pod', () => {
     expect(container('default', 'app').args.join(' ')).not.toMatch(/dogstatsd-tags/);
   });
 
+  it.each(['default', 'custom-prefix', 'several-replicas'])(
+    "gives each container a command line its program accepts (--check-config), with the %s values",
+    async (set) => {
+      const mapping = path.join(mkdtempSync(path.join(tmpdir(), 'mapping-')), 'statsd.conf');
+      writeFileSync(mapping, objectOf(objects(set), 'ConfigMap', `${FULLNAME}-statsd-mapping`).data!['statsd.conf']);
+      try {
+        // The mapping's path inside the pod is its ConfigMap's mount; here, the same bytes in a temporary file.
+        const exporterArgs = (container(set, 'statsd-exporter').args as string[])
+          .map((arg) => arg.replace(/^--statsd\.mapping-config=.*$/, `--statsd.mapping-config=${mapping}`));
+        const exporter = await runCommand(requireTool('STATSD_EXPORTER_BIN'), [...exporterArgs, '--check-config']);
+        expect(exporter.stderr).toMatch(/Configuration check successful/);
+        expect(exporter.code).toBe(0);
+      } finally {
+        rmSync(path.dirname(mapping), { recursive: true, force: true });
+      }
+      const app = await runCommand(process.execPath, [path.join(ROOT, 'dist', 'main.js'), ...container(set, 'app').args, '--check-config']);
+      expect(app.stderr).toBe('');
+      expect(app.code).toBe(0);
+    },
+  );
+
   it('probes the metrics ports, never the app port 8000 (a probe there would count as traffic)', () => {
     for (const name of ['app', 'statsd-exporter']) {
       const probed = container('default', name);
