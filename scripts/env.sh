@@ -24,3 +24,12 @@ export DOCKER_ENGINE_DIR="$TOOLS_DIR/docker-engine"
 export DOCKER_HOST="unix://$DOCKER_ENGINE_DIR/docker.sock"
 export DOCKER_COMPOSE_BIN="$TOOLS_DIR/docker-compose-$DOCKER_COMPOSE_VERSION/docker-compose"
 export DOCKER_CONFIG="$TOOLS_DIR/docker-config"
+# Kubernetes tooling, built from Go modules (scripts/install-tools.sh), and the JSON schemas
+# kubeconform validates against, generated offline from the pinned modules.
+export HELM_BIN="$TOOLS_DIR/helm-$HELM_VERSION/helm"
+export KUBECONFORM_BIN="$TOOLS_DIR/kubeconform-$KUBECONFORM_VERSION/kubeconform"
+export ETCD_BIN="$TOOLS_DIR/etcd-$ETCD_VERSION/etcd"
+export KUBE_APISERVER_BIN="$TOOLS_DIR/kubernetes-$KUBERNETES_VERSION/kube-apiserver"
+export KUBECTL_BIN="$TOOLS_DIR/kubernetes-$KUBERNETES_VERSION/kubectl"
+export KUBE_SCHEMAS_DIR="$TOOLS_DIR/kube-schemas-$KUBERNETES_VERSION-operator-$PROMETHEUS_OPERATOR_VERSION"
+export PROMETHEUS_OPERATOR_CRDS_DIR="$TOOLS_DIR/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION"

@@ -3,9 +3,11 @@
 # the dashboard picture run for real: Node (the image's LTS), statsd_exporter, Prometheus and
 # promtool, Gunicorn + Flask, HAProxy (Debian trixie's), siege, Chromium, and for the compose test a Docker Engine (Debian's
 # docker.io), the compose plugin, and the base images the compose file names, rebuilt locally
-# (scripts/base-images/build.sh). Each step is skipped when its pinned version is already there.
+# (scripts/base-images/build.sh); for the Helm chart's tests, the Kubernetes tooling of
+# scripts/install-kube-tools.sh. Each step is skipped when its pinned version is already there.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+. "$ROOT_DIR/scripts/install-kube-tools.sh"
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
 
@@ -137,9 +139,9 @@ install_prometheus
 install_gunicorn
 install_debian_packages
 install_haproxy
-# The plugin's Go build (CPU) and the base images (mostly debootstrap: network and disk) need
-# nothing from each other, so on a fresh machine they run side by side.
-install_compose_plugin &
+# The Go builds (CPU) and the base images (mostly debootstrap: network and disk) need nothing
+# from each other, so on a fresh machine they run side by side.
+{ install_compose_plugin && install_kube_tools; } &
 compose_plugin=$!
 status=0
 install_base_images || status=$?
