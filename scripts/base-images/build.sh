@@ -7,6 +7,7 @@
 #   node:<NODE_VERSION>-<NODE_DEBIAN_SUITE>-slim   Debian minbase (debootstrap) + Node + npm
 #   prom/statsd-exporter:<STATSD_EXPORTER_VERSION>  busybox + the static binary
 #   prom/prometheus:<PROMETHEUS_VERSION>            busybox + the static binaries + example config
+#   prom/alertmanager:<ALERTMANAGER_VERSION>        busybox + the static binaries (stub web UI) + example config
 # Needs: the engine running (DOCKER_HOST, scripts/docker-engine/engine.sh start), debootstrap,
 # busybox-static, npm, and the static Go builds of scripts/install-tools.sh.
 set -euo pipefail
@@ -22,6 +23,7 @@ DEBIAN_IMAGE="gunicorn-statsd-stack/debian:$NODE_DEBIAN_SUITE-minbase-$NODE_LIBR
 NODE_IMAGE="node:$NODE_VERSION-$NODE_DEBIAN_SUITE-slim"
 STATSD_EXPORTER_IMAGE="prom/statsd-exporter:$STATSD_EXPORTER_VERSION"
 PROMETHEUS_IMAGE="prom/prometheus:$PROMETHEUS_VERSION"
+ALERTMANAGER_IMAGE="prom/alertmanager:$ALERTMANAGER_VERSION"
 
 log() { printf 'base-images: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -121,7 +123,24 @@ prometheus_image() {
   build_image "$PROMETHEUS_IMAGE" "$HERE/prometheus/Dockerfile" "$ctx" --build-arg "BASE=$BUSYBOX_IMAGE"
 }
 
+alertmanager_image() {
+  exists "$ALERTMANAGER_IMAGE" && return
+  [ -x "$ALERTMANAGER_BIN" ] && [ -x "$AMTOOL_BIN" ] ||
+    die "$ALERTMANAGER_BIN or $AMTOOL_BIN is missing (scripts/install-tools.sh builds them)"
+  busybox_image
+  log "$ALERTMANAGER_IMAGE"
+  local ctx="$work/alertmanager-context" module
+  mkdir -p "$ctx"
+  cp "$ALERTMANAGER_BIN" "$AMTOOL_BIN" "$ctx/"
+  # The default config comes from the same module the binaries were built from.
+  module="$(go env GOMODCACHE)/github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION"
+  [ -d "$module" ] || die "$module is missing (the Alertmanager build of scripts/install-tools.sh downloads it)"
+  cp "$module/examples/ha/alertmanager.yml" "$ctx/"
+  build_image "$ALERTMANAGER_IMAGE" "$HERE/alertmanager/Dockerfile" "$ctx" --build-arg "BASE=$BUSYBOX_IMAGE"
+}
+
 node_image
 statsd_exporter_image
 prometheus_image
-log "ready: $NODE_IMAGE, $STATSD_EXPORTER_IMAGE, $PROMETHEUS_IMAGE"
+alertmanager_image
+log "ready: $NODE_IMAGE, $STATSD_EXPORTER_IMAGE, $PROMETHEUS_IMAGE, $ALERTMANAGER_IMAGE"

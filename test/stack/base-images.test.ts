@@ -36,6 +36,7 @@ const IMAGES = [
   `node:${versions.NODE_VERSION}-${versions.NODE_DEBIAN_SUITE}-slim`,
   `prom/statsd-exporter:${versions.STATSD_EXPORTER_VERSION}`,
   `prom/prometheus:${versions.PROMETHEUS_VERSION}`,
+  `prom/alertmanager:${versions.ALERTMANAGER_VERSION}`,
 ];
 
 let engine: EngineLease;
