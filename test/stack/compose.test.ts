@@ -122,7 +122,7 @@ afterAll(async () => {
   }
 }, 180_000);
 
-describe('docker compose up: app, statsd-exporter, prometheus from the committed file', () => {
+describe('docker compose up: app, statsd-exporter, prometheus, alertmanager from the committed file', () => {
   it('reaches healthy, each through the healthcheck the compose file gives it', async () => {
     await waitHealthy(SERVICES);
     for (const service of SERVICES) {
