@@ -174,7 +174,7 @@ describe('docker compose up: app, statsd-exporter, prometheus, alertmanager from
   });
 
   it('scrapes every job of prometheus.yml: all up', async () => {
-    const up = await waitForTargetsUp(PROMETHEUS_URL, '', 3, 3 * SCRAPE_MS, 500);
+    const up = await waitForTargetsUp(PROMETHEUS_URL, '', 4, 3 * SCRAPE_MS, 500);
     expect(up.map((row) => row.metric.job).sort()).toEqual(['alertmanager', 'app', 'prometheus', 'statsd-exporter']);
   }, 90_000);
 
