@@ -1,5 +1,5 @@
 // The Gunicorn StatsD dashboard that Grafana provisions (etc/dashboards/gunicorn.json is written
-// from this by `npm run dashboard:generate`). Rows top to bottom: traffic and errors, latency,
+// from this by `npm run dashboard:generate`). Rows top to bottom: alerts, traffic and errors, latency,
 // saturation and backlog, error budgets, workers and server log events, the pipeline's health,
 // the app's Node.js runtime.
 import { DashboardCursorSync, VariableHide, VariableRefresh, VariableSort, type Dashboard, type Panel, type RowPanel, type VariableModel } from '@grafana/schema';
@@ -35,6 +35,27 @@ function queryVariable(name: string, label: string, query: string): VariableMode
     hide: VariableHide.dontHide,
   };
 }
+
+/** Height of the alerts row, above everything else. */
+const ALERTS_HEIGHT = 6;
+
+const alerts: (Panel | RowPanel)[] = [
+  row(46, 'Alerts', 0),
+  statPanel({
+    id: 47, title: 'Firing alerts', gridPos: { h: 5, w: 20, x: 0, y: 1 }, unit: 'none', decimals: 0,
+    description: 'Every alert firing in Prometheus, by name and severity, with how many instances of it fire. Watchdog always fires: it proves alerting works. Who is told is decided by Alertmanager (etc/alertmanager/alertmanager.yml).',
+    colorMode: BigValueColorMode.Background,
+    thresholds: [{ color: 'orange', value: null }],
+    overrides: colourByName({ 'Watchdog (none)': 'green' }),
+    queries: [{ expr: 'sort_desc(count by (alertname, severity) (ALERTS{alertstate="firing"}))', legend: '{{alertname}} ({{severity}})' }],
+  }),
+  statPanel({
+    id: 48, title: 'Silenced or inhibited', gridPos: { h: 5, w: 4, x: 20, y: 1 }, unit: 'none', decimals: 0,
+    description: 'Alerts Alertmanager holds but tells nobody about: silenced (amtool silence add) or inhibited by a more important alert (alertmanager_alerts{state="suppressed"}). 0 also when no Alertmanager is scraped.',
+    thresholds: [{ color: 'text', value: null }, { color: 'blue', value: 1 }],
+    queries: [{ expr: 'sum(alertmanager_alerts{job="alertmanager", state="suppressed"}) or vector(0)' }],
+  }),
+];
 
 const trafficAndErrors: (Panel | RowPanel)[] = [
   row(1, 'Traffic & errors', 0),
@@ -427,12 +448,15 @@ export const gunicornDashboard: Dashboard = {
     ],
   },
   panels: [
-    ...trafficAndErrors,
-    ...latency,
-    ...saturation,
-    ...errorBudget,
-    ...movedDown([...workersAndLog, ...pipelineHealth, ...nodeRuntime], BELOW),
-    ...frontDoor,
+    ...alerts,
+    ...movedDown([
+      ...trafficAndErrors,
+      ...latency,
+      ...saturation,
+      ...errorBudget,
+      ...movedDown([...workersAndLog, ...pipelineHealth, ...nodeRuntime], BELOW),
+      ...frontDoor,
+    ], ALERTS_HEIGHT),
   ],
   time: { from: 'now-1h', to: 'now' },
   timepicker: {},

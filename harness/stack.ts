@@ -1,7 +1,7 @@
 // Runs the stack's real programs natively on loopback, reading the committed config files with
 // only host names, ports and intervals rewritten: what docker-compose.yaml runs, minus Docker.
 // Used by the end-to-end tests, the benchmark and the dashboard renderer.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -106,6 +106,22 @@ export interface PrometheusOptions {
   /** Replaces the committed scrape and evaluation intervals so tests need not wait 15 s. */
   interval?: string;
   configFile?: string;
+  /** Replaces the `for:` of the named alerts, so a test need not wait out production holds. */
+  alertFor?: Readonly<Record<string, string>>;
+}
+
+/** A rule file's text with the `for:` of the alerts named in `alertFor` replaced; the names found are added to `found`. */
+export function rewriteAlertFor(text: string, alertFor: Readonly<Record<string, string>>, found: Set<string>): string {
+  const rules = parse(text) as { groups: { rules: { alert?: string; for?: string }[] }[] };
+  let changed = false;
+  for (const rule of rules.groups.flatMap((group) => group.rules)) {
+    if (rule.alert && rule.alert in alertFor) {
+      rule.for = alertFor[rule.alert];
+      found.add(rule.alert);
+      changed = true;
+    }
+  }
+  return changed ? stringify(rules) : text;
 }
 
 /** The committed prometheus.yml with targets and intervals rewritten; rule files copied beside it. */
@@ -118,6 +134,9 @@ export function rewritePrometheusConfig(options: PrometheusOptions & { listen: s
   const config = parse(readFileSync(configFile, 'utf8')) as {
     global?: Record<string, unknown>;
     rule_files?: string[];
+    alerting?: {
+      alertmanagers?: { static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
     scrape_configs?: {
       job_name: string;
       scrape_interval?: string;
@@ -146,6 +165,19 @@ export function rewritePrometheusConfig(options: PrometheusOptions & { listen: s
     if (options.interval) delete job.scrape_interval;
     return true;
   });
+  // Alertmanagers found by DNS become static targets too; without a stand-in for every one
+  // given, alerts are sent nowhere (Prometheus would only log failed lookups).
+  if (config.alerting?.alertmanagers) {
+    const alertmanagers = config.alerting.alertmanagers.flatMap((am) => {
+      const found = (am.dns_sd_configs ?? []).flatMap((sd) => sd.names.map((name) => `${name}:${sd.port}`));
+      const all = [...(am.static_configs ?? []).flatMap((group) => group.targets), ...found];
+      if (!all.every((target) => target in targets)) return [];
+      delete am.dns_sd_configs;
+      return [{ ...am, static_configs: [{ targets: all.flatMap((target) => targets[target]) }] }];
+    });
+    if (alertmanagers.length > 0) config.alerting.alertmanagers = alertmanagers;
+    else delete config.alerting;
+  }
   const ruleFiles = (config.rule_files ?? []).map((file) => path.resolve(path.dirname(configFile), file));
   config.rule_files = ruleFiles.map((file) => path.basename(file));
   return { config, ruleFiles, dropped };
@@ -157,7 +189,12 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const listen = `${LOOPBACK}:${port}`;
   const configDir = mkdtempSync(path.join(tmpdir(), 'prometheus-'));
   const { config, ruleFiles, dropped } = rewritePrometheusConfig({ ...options, listen });
-  for (const file of ruleFiles) copyFileSync(file, path.join(configDir, path.basename(file)));
+  const retimed = new Set<string>();
+  for (const file of ruleFiles) {
+    writeFileSync(path.join(configDir, path.basename(file)), rewriteAlertFor(readFileSync(file, 'utf8'), options.alertFor ?? {}, retimed));
+  }
+  const unknown = Object.keys(options.alertFor ?? {}).filter((alert) => !retimed.has(alert));
+  if (unknown.length > 0) throw new Error(`alertFor names alerts no rule file has: ${unknown.join(', ')}`);
   writeFileSync(path.join(configDir, 'prometheus.yml'), stringify(config));
   const url = `http://${listen}`;
   const launch = async () => {

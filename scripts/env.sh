@@ -11,6 +11,8 @@ TOOLS_DIR="${GUNICORN_STACK_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/gunicorn-stat
 export STATSD_EXPORTER_BIN="$TOOLS_DIR/static/statsd_exporter-$STATSD_EXPORTER_VERSION/statsd_exporter"
 export PROMETHEUS_BIN="$TOOLS_DIR/static/prometheus-$PROMETHEUS_VERSION/prometheus"
 export PROMTOOL_BIN="$TOOLS_DIR/static/prometheus-$PROMETHEUS_VERSION/promtool"
+export ALERTMANAGER_BIN="$TOOLS_DIR/static/alertmanager-$ALERTMANAGER_VERSION/alertmanager"
+export AMTOOL_BIN="$TOOLS_DIR/static/alertmanager-$ALERTMANAGER_VERSION/amtool"
 export GUNICORN_VENV="$TOOLS_DIR/gunicorn-$GUNICORN_VERSION-flask-$FLASK_VERSION"
 export GUNICORN_BIN="$GUNICORN_VENV/bin/gunicorn"
 # Debian trixie's haproxy in a root of its own (scripts/install-tools.sh), and a wrapper running it.

@@ -57,6 +57,38 @@ install_prometheus() {
   rm -rf "$work"
 }
 
+# The web UI that cmd/alertmanager embeds (ui/app/dist, built upstream by npm and Elm) is not in
+# the module zip, so `go install` fails on the missing files. A writable copy of the module with a
+# one-line page in their place builds the server and its API unchanged; only the UI is missing.
+install_alertmanager() {
+  [ -x "$ALERTMANAGER_BIN" ] && [ -x "$AMTOOL_BIN" ] && return
+  log "alertmanager + amtool $ALERTMANAGER_VERSION (stub web UI), a few minutes"
+  local dir work module ui; dir="$(dirname "$ALERTMANAGER_BIN")"; work="$(mktemp -d)"
+  mkdir -p "$dir"
+  (
+    cd "$work"
+    go mod init build-alertmanager >/dev/null 2>&1
+    module="$(go mod download -json "github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION" |
+      sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+    [ -d "$module" ] || { log "go mod download gave no module directory"; exit 1; }
+    cp -r "$module" src && chmod -R u+w src
+    for ui in elm mantine; do
+      mkdir -p "src/ui/app/dist/$ui"
+      printf '<!doctype html><title>Alertmanager</title><p>This build has no web UI; use the API under /api/v2 or amtool.</p>\n' \
+        >"src/ui/app/dist/$ui/index.html"
+      gzip -9n -k "src/ui/app/dist/$ui/index.html"
+      # The handler serves only precompressed HTML, and answers 404 to a browser that accepts br
+      # when there is no .br file: both encodings.
+      brotli -k "src/ui/app/dist/$ui/index.html"
+      rm "src/ui/app/dist/$ui/index.html"
+    done
+    cd src
+    go build -tags netgo -ldflags "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}" \
+      -o "$dir" ./cmd/alertmanager ./cmd/amtool
+  )
+  rm -rf "$work"
+}
+
 install_gunicorn() {
   [ -x "$GUNICORN_BIN" ] && return
   log "gunicorn $GUNICORN_VERSION, flask $FLASK_VERSION"
@@ -125,6 +157,8 @@ install_debian_packages() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  # Compresses Alertmanager's stub web page (install_alertmanager).
+  command -v brotli >/dev/null || missing+=(brotli)
   # Static, so it runs alone in an image (Debian's plain busybox package links libc).
   dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
   [ ${#missing[@]} -eq 0 ] && return
@@ -139,6 +173,7 @@ install_prometheus
 install_gunicorn
 install_debian_packages
 install_haproxy
+install_alertmanager
 # The Go builds (CPU) and the base images (mostly debootstrap: network and disk) need nothing
 # from each other, so on a fresh machine they run side by side.
 { install_compose_plugin && install_kube_tools; } &

@@ -9,6 +9,7 @@
 #   prom/prometheus:<PROMETHEUS_VERSION>            busybox + the static binaries + example config
 #   haproxy:<HAPROXY_VERSION>                       Debian minbase with Debian's haproxy (the root
 #                                                   scripts/install-tools.sh debootstraps for it)
+#   prom/alertmanager:<ALERTMANAGER_VERSION>        busybox + the static binaries (stub web UI) + example config
 # Needs: the engine running (DOCKER_HOST, scripts/docker-engine/engine.sh start), debootstrap,
 # busybox-static, npm, and the static Go builds of scripts/install-tools.sh.
 set -euo pipefail
@@ -26,6 +27,7 @@ STATSD_EXPORTER_IMAGE="prom/statsd-exporter:$STATSD_EXPORTER_VERSION"
 PROMETHEUS_IMAGE="prom/prometheus:$PROMETHEUS_VERSION"
 HAPROXY_IMAGE="haproxy:$HAPROXY_VERSION"
 HAPROXY_DEBIAN_IMAGE="gunicorn-statsd-stack/debian:$HAPROXY_DEBIAN_SUITE-minbase-haproxy-$HAPROXY_VERSION"
+ALERTMANAGER_IMAGE="prom/alertmanager:$ALERTMANAGER_VERSION"
 
 log() { printf 'base-images: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -109,20 +111,35 @@ statsd_exporter_image() {
   build_image "$STATSD_EXPORTER_IMAGE" "$HERE/statsd-exporter/Dockerfile" "$ctx" --build-arg "BASE=$BUSYBOX_IMAGE"
 }
 
-prometheus_image() {
-  exists "$PROMETHEUS_IMAGE" && return
-  [ -x "$PROMETHEUS_BIN" ] && [ -x "$PROMTOOL_BIN" ] ||
-    die "$PROMETHEUS_BIN or $PROMTOOL_BIN is missing (scripts/install-tools.sh builds them)"
-  busybox_image
-  log "$PROMETHEUS_IMAGE"
-  local ctx="$work/prometheus-context" module
+# An image of the Prometheus project on the busybox base: its static binaries, and files taken
+# from the very Go module they were built from (a default config, LICENSE, NOTICE).
+# Usage: module_image TAG RECIPE_DIR MODULE@VERSION BINARY... -- MODULE_FILE...
+module_image() {
+  local tag="$1" recipe="$2" module="$(go env GOMODCACHE)/$3"; shift 3
+  exists "$tag" && return
+  local ctx="$work/$recipe-context" binary file
   mkdir -p "$ctx"
-  cp "$PROMETHEUS_BIN" "$PROMTOOL_BIN" "$ctx/"
-  # The default config, LICENSE and NOTICE come from the same module the binaries were built from.
-  module="$(go env GOMODCACHE)/github.com/prometheus/prometheus@$PROMETHEUS_GO_MODULE_VERSION"
-  [ -d "$module" ] || die "$module is missing (the Prometheus build of scripts/install-tools.sh downloads it)"
-  cp "$module/documentation/examples/prometheus.yml" "$module/LICENSE" "$module/NOTICE" "$ctx/"
-  build_image "$PROMETHEUS_IMAGE" "$HERE/prometheus/Dockerfile" "$ctx" --build-arg "BASE=$BUSYBOX_IMAGE"
+  while [ "$1" != -- ]; do
+    binary="$1"; shift
+    [ -x "$binary" ] || die "$binary is missing (scripts/install-tools.sh builds it)"
+    cp "$binary" "$ctx/"
+  done
+  shift
+  [ -d "$module" ] || die "$module is missing (the build of scripts/install-tools.sh downloads it)"
+  for file in "$@"; do cp "$module/$file" "$ctx/"; done
+  busybox_image
+  log "$tag"
+  build_image "$tag" "$HERE/$recipe/Dockerfile" "$ctx" --build-arg "BASE=$BUSYBOX_IMAGE"
+}
+
+prometheus_image() {
+  module_image "$PROMETHEUS_IMAGE" prometheus "github.com/prometheus/prometheus@$PROMETHEUS_GO_MODULE_VERSION" \
+    "$PROMETHEUS_BIN" "$PROMTOOL_BIN" -- documentation/examples/prometheus.yml LICENSE NOTICE
+}
+
+alertmanager_image() {
+  module_image "$ALERTMANAGER_IMAGE" alertmanager "github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION" \
+    "$ALERTMANAGER_BIN" "$AMTOOL_BIN" -- examples/ha/alertmanager.yml
 }
 
 haproxy_image() {
@@ -142,5 +159,6 @@ haproxy_image() {
 node_image
 statsd_exporter_image
 prometheus_image
+alertmanager_image
 haproxy_image
-log "ready: $NODE_IMAGE, $STATSD_EXPORTER_IMAGE, $PROMETHEUS_IMAGE, $HAPROXY_IMAGE"
+log "ready: $NODE_IMAGE, $STATSD_EXPORTER_IMAGE, $PROMETHEUS_IMAGE, $ALERTMANAGER_IMAGE, $HAPROXY_IMAGE"

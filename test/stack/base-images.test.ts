@@ -37,6 +37,7 @@ const IMAGES = [
   `prom/statsd-exporter:${versions.STATSD_EXPORTER_VERSION}`,
   `prom/prometheus:${versions.PROMETHEUS_VERSION}`,
   `haproxy:${versions.HAPROXY_VERSION}`,
+  `prom/alertmanager:${versions.ALERTMANAGER_VERSION}`,
 ];
 
 let engine: EngineLease;

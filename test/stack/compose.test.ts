@@ -1,7 +1,7 @@
 // The stack as shipped: the committed docker-compose.yaml, unmodified, run by a real Docker Engine
 // (the project's own daemon, scripts/docker-engine) with `docker compose`, on images built here
 // (app/Dockerfile; the base images by scripts/base-images). Grafana is not run: no image of it can
-// be pulled here and it is not built; haproxy, app, statsd-exporter and prometheus are named on `up`.
+// be pulled here and it is not built; every other service is named on `up`.
 // The host talks to the stack only through the ports the file publishes on 127.0.0.1, and to
 // HAProxy's status page through the Prometheus container, on the compose network.
 import { readFileSync } from 'node:fs';
@@ -31,10 +31,11 @@ import { appServers, upServers, type ServerRow } from '../support/haproxy';
 import { exporterByInstance } from '../support/instances';
 
 const PROJECT = 'gunicorn-stack-compose-test';
-const SERVICES = ['haproxy', 'app', 'statsd-exporter', 'prometheus'] as const;
+const SERVICES = ['haproxy', 'app', 'statsd-exporter', 'prometheus', 'alertmanager', 'alert-receiver'] as const;
 const APP_URL = 'http://127.0.0.1:8000';
 const EXPORTER_URL = 'http://127.0.0.1:9102';
 const PROMETHEUS_URL = 'http://127.0.0.1:9090';
+const ALERTMANAGER_URL = 'http://127.0.0.1:9093';
 const APP = 'flask_app';
 const SEL = `{app="${APP}"}`;
 /** Prometheus's scrape interval in the committed prometheus.yml: the pace of every wait on it. */
@@ -44,6 +45,7 @@ interface ComposeService {
   image?: string;
   ports?: string[];
   volumes?: string[];
+  secrets?: string[];
   healthcheck?: { test: string[] };
 }
 const composeFile = parse(readFileSync(COMPOSE_FILE, 'utf8')) as { services: Record<string, ComposeService> };
@@ -123,7 +125,7 @@ afterAll(async () => {
   }
 }, 180_000);
 
-describe('docker compose up: app, statsd-exporter, prometheus from the committed file', () => {
+describe('docker compose up: app, statsd-exporter, prometheus, alertmanager from the committed file', () => {
   it('reaches healthy, each through the healthcheck the compose file gives it', async () => {
     await waitHealthy(SERVICES);
     for (const service of SERVICES) {
@@ -159,7 +161,8 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
   it('mounts every config directory from the repository read-only: a write there fails', async () => {
     let checked = 0;
     for (const service of SERVICES) {
-      const binds = (await containerOf(service)).Mounts.filter((mount) => mount.Type === 'bind');
+      // Secrets are bind mounts too, of single files: checked with the receivers below.
+      const binds = (await containerOf(service)).Mounts.filter((mount) => mount.Type === 'bind' && !mount.Destination.startsWith('/run/secrets/'));
       const declared = (composeFile.services[service].volumes ?? []).filter((spec) => spec.startsWith('.'));
       expect(binds.map((mount) => mount.Destination).sort(), service).toEqual(declared.map((spec) => spec.split(':')[1]).sort());
       for (const mount of binds) {
@@ -174,8 +177,8 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
   });
 
   it('scrapes every job of prometheus.yml: all up', async () => {
-    const up = await waitForTargetsUp(PROMETHEUS_URL, '', 4, 3 * SCRAPE_MS, 500);
-    expect(up.map((row) => row.metric.job).sort()).toEqual(['app', 'haproxy', 'prometheus', 'statsd-exporter']);
+    const up = await waitForTargetsUp(PROMETHEUS_URL, '', 5, 3 * SCRAPE_MS, 500);
+    expect(up.map((row) => row.metric.job).sort()).toEqual(['alertmanager', 'app', 'haproxy', 'prometheus', 'statsd-exporter']);
   }, 90_000);
 
   it('counts exactly what request-script.sh (real siege) and a known mix received, by status, on :9102 and :9090', async () => {
@@ -300,6 +303,53 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     expect(delta(after.byStatus, before.byStatus)).toEqual({ '200': 10 });
   }, 120_000);
 
+  it('Prometheus lists the Alertmanager it found by DNS as active', async () => {
+    const { data } = (await (await fetch(`${PROMETHEUS_URL}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: { url: string }[] } };
+    const alertmanagerIp = Object.values((await containerOf('alertmanager')).NetworkSettings.Networks)[0].IPAddress;
+    expect(data.activeAlertmanagers.map((am) => am.url)).toEqual([`http://${alertmanagerIp}:9093/api/v2/alerts`]);
+  });
+
+  it('the receivers read their URLs from secret files, mounted read-only; no URL is in any container environment', async () => {
+    const alertmanager = await containerOf('alertmanager');
+    const secrets = alertmanager.Mounts.filter((mount) => mount.Destination.startsWith('/run/secrets/'));
+    expect(secrets.map((mount) => [mount.Destination, mount.RW]).sort()).toEqual(
+      (composeFile.services.alertmanager.secrets ?? []).map((name) => [`/run/secrets/${name}`, false]).sort(),
+    );
+    const local = readFileSync(path.join(ROOT, 'etc', 'alertmanager', 'local-receiver.url'), 'utf8');
+    expect(await compose.must(['exec', '-T', 'alertmanager', 'cat', '/run/secrets/alert-page-url'])).toBe(local);
+    for (const service of SERVICES) {
+      const env = (await containerOf(service)).Config.Env ?? [];
+      expect(env.filter((entry) => entry.includes(local.trim())), service).toEqual([]);
+    }
+  });
+
+  it('the Watchdog heartbeat arrives in the alert-receiver log as one JSON line, linking to the external URLs', async () => {
+    const [heartbeat] = await waitUntil('a heartbeat in the alert-receiver log', () => notifications(), (found) => found.some((n) => n.receiver === 'heartbeat'), 3 * SCRAPE_MS, 1_000)
+      .then((found) => found.filter((n) => n.receiver === 'heartbeat'));
+    expect(heartbeat.alerts.map((alert) => alert.labels.alertname)).toEqual(['Watchdog']);
+    expect(heartbeat.externalURL).toBe(ALERTMANAGER_URL.replace('127.0.0.1', 'localhost'));
+    expect(heartbeat.alerts[0].generatorURL).toMatch(/^http:\/\/localhost:9090\/graph\?/);
+  }, 60_000);
+
+  it('docker compose stop statsd-exporter pages (StatsdExporterDown, in the alert-receiver log); start sends the resolved page', async () => {
+    const isPage = (n: Notification, status: string) =>
+      n.receiver === 'page' && n.status === status && n.alerts.some((alert) => alert.labels.alertname === 'StatsdExporterDown');
+    await compose.must(['stop', 'statsd-exporter'], 60_000);
+    try {
+      // The rule's for: is 2 minutes, on 15-second scrapes and evaluations, then 10 s of group_wait.
+      const [page] = await waitUntil('the page', () => notifications(), (found) => found.some((n) => isPage(n, 'firing')), 5 * 60_000, 2_000)
+        .then((found) => found.filter((n) => isPage(n, 'firing')));
+      expect(page.groupLabels).toEqual({ alertname: 'StatsdExporterDown' });
+      const alerts = await (await fetch(`${ALERTMANAGER_URL}/api/v2/alerts?filter=${encodeURIComponent('alertname="StatsdExporterDown"')}`)).json() as { status: { state: string } }[];
+      expect(alerts.map((alert) => alert.status.state)).toEqual(['active']);
+    } finally {
+      await compose.must(['start', 'statsd-exporter'], 60_000);
+    }
+    await waitHealthy(['statsd-exporter']);
+    // Resolved at the next evaluation, sent at the page group's next flush (group_interval 1m).
+    await waitUntil('the resolved page', () => notifications(), (found) => found.some((n) => isPage(n, 'resolved')), 4 * 60_000, 2_000);
+  }, 600_000);
+
   it('docker compose down, then up (volumes kept): Prometheus still answers for the earlier samples', async () => {
     const at = Date.now() / 1000;
     const earlier = await promScalar(`sum(count_over_time(gunicorn_requests_total${SEL}[1h]))`, at);
@@ -312,6 +362,20 @@ describe('docker compose up: app, statsd-exporter, prometheus from the committed
     expect(await promScalar(`max_over_time(sum(gunicorn_requests_total${SEL})[1h:])`, at)).toBe(total);
   }, 400_000);
 });
+
+interface Notification {
+  receiver: string;
+  status: 'firing' | 'resolved';
+  groupLabels: Record<string, string>;
+  externalURL: string;
+  alerts: { labels: Record<string, string>; generatorURL: string }[];
+}
+
+/** The notifications the alert-receiver printed: each line of its log that is one JSON document. */
+async function notifications(): Promise<Notification[]> {
+  const log = await compose.must(['logs', '--no-color', '--no-log-prefix', 'alert-receiver']);
+  return log.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Notification);
+}
 
 async function promByInstance(expr: string): Promise<Record<string, number>> {
   return Object.fromEntries((await queryInstant(PROMETHEUS_URL, expr)).map((row) => [row.metric.instance, row.value]));

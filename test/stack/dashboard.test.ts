@@ -141,6 +141,9 @@ async function haproxyNames(): Promise<Set<string>> {
  *  Prometheus's synthetic `up`. */
 const EXPORTER_AND_PROMETHEUS_NAMES = new Set([
   'up',
+  // Prometheus's own series of its alerts, and Alertmanager's count of the alerts it holds.
+  'ALERTS',
+  'alertmanager_alerts',
   'statsd_exporter_udp_packets_total',
   'statsd_exporter_udp_packet_drops_total',
   'statsd_exporter_sample_errors_total',
@@ -177,7 +180,7 @@ describe('etc/dashboards/gunicorn.json', () => {
 
   it('has the eight rows in order', () => {
     expect(panels.filter((p) => p.type === 'row').map((p) => p.title)).toEqual([
-      'Traffic & errors', 'Latency', 'Saturation & backlog', 'Error budget (SLOs over 30 days)',
+      'Alerts', 'Traffic & errors', 'Latency', 'Saturation & backlog', 'Error budget (SLOs over 30 days)',
       'Workers & server log events', 'Pipeline health', 'Node.js runtime', 'Front door (HAProxy)',
     ]);
   });

@@ -66,8 +66,9 @@ describe('real Gunicorn with --statsd-prefix svc.flask_app, through the committe
   let total = 0;
 
   it('is counted exactly, per status, with app="svc.flask_app"', async () => {
-    // Gunicorn has no runtime-metrics listener, and no HAProxy runs here: those jobs are left out.
-    expect(prometheus.dropped).toEqual(['app', 'haproxy']);
+    // Gunicorn has no runtime-metrics listener, and neither HAProxy nor Alertmanager runs here:
+    // those jobs are left out.
+    expect(prometheus.dropped).toEqual(['app', 'haproxy', 'alertmanager']);
     baseline = await settledSnapshot(exporter.url, APP);
     Object.assign(expected, baseline.byStatus);
 

@@ -295,8 +295,9 @@ describe('three instances, an exporter beside each (the maintainers\' topology),
   }, 30_000);
 
   it('Prometheus scrapes every exporter and every instance\'s runtime metrics', async () => {
-    // No front door in this topology: the test sends to the instances directly.
-    expect(prometheus.dropped).toEqual(['haproxy']);
+    // No front door in this topology (the test sends to the instances directly), and no
+    // Alertmanager (alerting.test.ts runs it).
+    expect(prometheus.dropped).toEqual(['haproxy', 'alertmanager']);
     const up = await waitForTargetsUp(prometheus.url, '', 7, 20_000, 200);
     expect(up.filter((row) => row.metric.job === 'statsd-exporter').length).toBe(3);
     expect(up.filter((row) => row.metric.job === 'app').length).toBe(3);

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ALERTMANAGER_CONFIG, ALERTMANAGER_FEATURES, SECRETS_DIR } from '../../harness/alertmanager';
 import { EXPORTER_GOMAXPROCS, EXPORTER_READ_BUFFER_BYTES, requireTool, ROOT } from '../../harness/stack';
+import { alertingRules, ruleFiles } from '../support/alert-rules';
 
 const MAPPING = path.join(ROOT, 'etc', 'statsd-exporter', 'statsd.conf');
 const PROMETHEUS_DIR = path.join(ROOT, 'etc', 'prometheus');
@@ -50,7 +52,9 @@ const versions: Record<string, string> = Object.fromEntries(
 
 interface ComposeService {
   image?: string;
+  entrypoint?: string[];
   command?: string[];
+  secrets?: string[];
   environment?: Record<string, string>;
   ports?: string[];
   expose?: string[];
@@ -61,7 +65,10 @@ interface ComposeService {
   security_opt?: string[];
   read_only?: boolean;
 }
-const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as { services: Record<string, ComposeService> };
+const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as {
+  services: Record<string, ComposeService>;
+  secrets?: Record<string, { file?: string; environment?: string }>;
+};
 
 /** Container ports a service declares, as "port/proto": what it listens on inside the network. */
 function listeningPorts(service: ComposeService): string[] {
@@ -126,6 +133,12 @@ describe('promtool', () => {
     expect(result.status).toBe(0);
   });
 
+  it('check rules accepts alerting-pipeline.yml', () => {
+    const result = promtool('check', 'rules', 'alerting-pipeline.yml');
+    expect(result.output).toMatch(/Checking alerting-pipeline\.yml\s+SUCCESS: 5 rules found/);
+    expect(result.status).toBe(0);
+  });
+
   it(`test rules passes every test file: ${RULE_TESTS.join(', ')}`, () => {
     const result = promtool('test', 'rules', ...RULE_TESTS);
     expect(result.output).toContain('SUCCESS');
@@ -150,9 +163,7 @@ describe('promtool', () => {
 });
 
 describe('alert rules', () => {
-  const rules = (parse(readFileSync(path.join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')) as {
-    groups: { rules: { alert: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
-  }).groups.flatMap((group) => group.rules);
+  const rules = alertingRules();
   const tests = RULE_TESTS.flatMap((file) => (parse(readFileSync(path.join(PROMETHEUS_DIR, file), 'utf8')) as {
     tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
   }).tests.flatMap((test) => test.alert_rule_test ?? []));
@@ -165,11 +176,17 @@ describe('alert rules', () => {
     expect(incomplete).toEqual([]);
   });
 
+  it('every rule file prometheus.yml names is read here', () => {
+    expect(ruleFiles()).toEqual(['rules.yml', 'alerts.yml', 'alerting-pipeline.yml']);
+  });
+
   it('every alert is tested both not firing and firing in one of the test files', () => {
+    // The Watchdog fires by design at every evaluation: it has no "not firing" to test.
     const untested = rules
       .filter((rule) => {
         const cases = tests.filter((test) => test.alertname === rule.alert);
-        return !cases.some((test) => test.exp_alerts.length === 0) || !cases.some((test) => test.exp_alerts.length > 0);
+        const silent = rule.alert === 'Watchdog' || cases.some((test) => test.exp_alerts.length === 0);
+        return !silent || !cases.some((test) => test.exp_alerts.length > 0);
       })
       .map((rule) => rule.alert);
     expect(untested).toEqual([]);
@@ -220,13 +237,14 @@ describe('docker-compose.yaml', () => {
     // Services found by DNS (dns_sd_configs): each name with the job's port.
     const prometheus = parse(readFileSync(path.join(PROMETHEUS_DIR, 'prometheus.yml'), 'utf8')) as {
       scrape_configs: { dns_sd_configs?: { names: string[]; port: number }[] }[];
+      alerting: { alertmanagers: { dns_sd_configs?: { names: string[]; port: number }[] }[] };
     };
-    const discovered = prometheus.scrape_configs.flatMap((job) =>
+    const discovered = [...prometheus.scrape_configs, ...prometheus.alerting.alertmanagers].flatMap((job) =>
       (job.dns_sd_configs ?? []).flatMap((sd) =>
         sd.names.map((name) => ({ file: 'prometheus.yml', value: `${name} (DNS)`, service: name, port: `${sd.port}/tcp` })),
       ),
     );
-    expect(discovered.map((found) => found.service).sort()).toEqual(['app', 'statsd-exporter']);
+    expect(discovered.map((found) => found.service).sort()).toEqual(['alertmanager', 'alertmanager', 'app', 'statsd-exporter']);
     addresses.push(...discovered);
     expect(addresses.length).toBeGreaterThanOrEqual(4);
     const unknown = addresses.filter(({ service, port }) => !listeningPorts(compose.services[service] ?? {}).includes(port));
@@ -260,6 +278,7 @@ describe('docker-compose.yaml', () => {
       '127.0.0.1:3000:3000',
       '127.0.0.1:8000:8000',
       '127.0.0.1:9090:9090',
+      '127.0.0.1:9093:9093',
       '127.0.0.1:9102:9102',
       '127.0.0.1:9125:9125/udp',
     ]);
@@ -298,11 +317,56 @@ describe('docker-compose.yaml', () => {
       global: { scrape_interval: string };
     };
     const { datasources } = parse(readFileSync(path.join(GRAFANA_DIR, 'datasources.yaml'), 'utf8')) as {
-      datasources: { uid: string; jsonData: { timeInterval: string } }[];
+      datasources: { type: string; uid: string; jsonData: { timeInterval?: string } }[];
     };
-    expect(datasources.map((source) => [source.uid, source.jsonData.timeInterval])).toEqual([
+    expect(datasources.filter((source) => source.type === 'prometheus').map((source) => [source.uid, source.jsonData.timeInterval])).toEqual([
       ['prometheus', prometheus.global.scrape_interval],
     ]);
+  });
+
+  it('the Alertmanager datasource is the Prometheus implementation, at the alertmanager service', () => {
+    const { datasources } = parse(readFileSync(path.join(GRAFANA_DIR, 'datasources.yaml'), 'utf8')) as {
+      datasources: { type: string; uid: string; url: string; jsonData: { implementation?: string } }[];
+    };
+    expect(datasources.filter((source) => source.type === 'alertmanager').map((source) => [source.uid, source.url, source.jsonData.implementation])).toEqual([
+      ['alertmanager', 'http://alertmanager:9093', 'prometheus'],
+    ]);
+  });
+});
+
+describe('docker-compose.yaml: Alertmanager and its receivers', () => {
+  const { alertmanager } = compose.services;
+  const urlFiles = [...readFileSync(ALERTMANAGER_CONFIG, 'utf8').matchAll(/url_file: (\S+)/g)].map((match) => match[1]);
+
+  it('mounts, as a secret, every url_file alertmanager.yml reads', () => {
+    expect(urlFiles.length).toBe(3);
+    expect(urlFiles.map((file) => file.replace(SECRETS_DIR, '')).sort()).toEqual([...(alertmanager.secrets ?? [])].sort());
+  });
+
+  it('every secret is a file (from the environment only as a path), and no receiver URL is in any environment', () => {
+    const secrets = Object.entries(compose.secrets ?? {});
+    expect(secrets.map(([name, secret]) => [name, Object.keys(secret)])).toEqual(
+      (alertmanager.secrets ?? []).map((name) => [name, ['file']]),
+    );
+    const environments = Object.values(compose.services).flatMap((service) => Object.keys(service.environment ?? {}));
+    expect(environments.filter((name) => /URL|KEY|TOKEN|SECRET/i.test(name))).toEqual([]);
+  });
+
+  it('the default secret names the alert-receiver service and the port it listens on', () => {
+    const defaults = new Set(Object.values(compose.secrets ?? {}).map((secret) => /:-([^}]+)\}/.exec(secret.file ?? '')?.[1]));
+    expect([...defaults]).toEqual(['./etc/alertmanager/local-receiver.url']);
+    const url = new URL(readFileSync(path.join(ROOT, 'etc', 'alertmanager', 'local-receiver.url'), 'utf8').trim());
+    expect(listeningPorts(compose.services[url.hostname] ?? {})).toContain(`${url.port}/tcp`);
+    expect(existsSync(path.join(ROOT, 'etc', 'alert-receiver', url.pathname))).toBe(true);
+  });
+
+  it('runs one Alertmanager with gossip off, the features the native tests use, and an external URL', () => {
+    expect(alertmanager.command).toEqual(expect.arrayContaining([
+      '--cluster.listen-address=',
+      `--enable-feature=${ALERTMANAGER_FEATURES}`,
+      '--web.external-url=${ALERTMANAGER_EXTERNAL_URL:-http://localhost:9093}',
+    ]));
+    expect(compose.services.prometheus.command).toContain('--web.external-url=${PROMETHEUS_EXTERNAL_URL:-http://localhost:9090}');
   });
 });
 
@@ -328,6 +392,9 @@ describe('version pins agree with scripts/versions.env', () => {
     expect(images.sort()).toEqual([
       `grafana/grafana:${versions.GRAFANA_VERSION}`,
       `haproxy:${versions.HAPROXY_VERSION}`,
+      // The alert receiver runs on the Alertmanager image (its busybox httpd).
+      `prom/alertmanager:${versions.ALERTMANAGER_VERSION}`,
+      `prom/alertmanager:${versions.ALERTMANAGER_VERSION}`,
       `prom/prometheus:${versions.PROMETHEUS_VERSION}`,
       `prom/statsd-exporter:${versions.STATSD_EXPORTER_VERSION}`,
     ]);
@@ -349,6 +416,8 @@ describe('version pins agree with scripts/versions.env', () => {
     ['GUNICORN_BIN', 'GUNICORN_VERSION', /^gunicorn \(version (\S+)\)/m],
     // Debian's release of it: 3.0.11-1+deb13u4 is upstream 3.0.11.
     ['HAPROXY_BIN', 'HAPROXY_VERSION', /^HAProxy version (\d+\.\d+\.\d+)-/m],
+    ['ALERTMANAGER_BIN', 'ALERTMANAGER_VERSION', /^alertmanager, version (\S+) /m],
+    ['AMTOOL_BIN', 'ALERTMANAGER_VERSION', /^amtool, version (\S+) /m],
   ])('$%s --version reports %s', (envVar, pin, pattern) => {
     const pinned = versions[pin].replace(/^v/, '');
     const reported = pattern.exec(run(requireTool(envVar), ['--version']).output)?.[1];

@@ -101,7 +101,7 @@ export interface ImageInspect {
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  Config: { User: string; Image: string; Hostname: string; Healthcheck?: { Test: string[] }; Labels: Record<string, string> };
+  Config: { User: string; Image: string; Hostname: string; Env: string[] | null; Healthcheck?: { Test: string[] }; Labels: Record<string, string> };
   State: { Status: string; Pid: number; Health?: { Status: string } };
   HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; Tmpfs?: Record<string, string> | null };
   Mounts: { Type: string; Source: string; Destination: string; RW: boolean; Name?: string }[];
