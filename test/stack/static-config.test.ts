@@ -124,8 +124,9 @@ describe('promtool', () => {
     expect(result.status).toBe(0);
   });
 
-  it('test rules passes alerts.test.yml and slo.test.yml', () => {
-    const result = promtool('test', 'rules', 'alerts.test.yml', 'slo.test.yml');
+  // One file at a time: each is about 15-20 s of CPU, with the SLO windows evaluated for hours.
+  it.each(['alerts.test.yml', 'slo.test.yml'])('test rules passes %s', (file) => {
+    const result = promtool('test', 'rules', file);
     expect(result.output).toContain('SUCCESS');
     expect(result.output).not.toContain('FAILED');
     expect(result.status).toBe(0);
@@ -148,9 +149,10 @@ describe('promtool', () => {
 });
 
 describe('alert rules', () => {
-  const rules = (parse(readFileSync(path.join(PROMETHEUS_DIR, 'alerts.yml'), 'utf8')) as {
-    groups: { rules: { alert: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
-  }).groups.flatMap((group) => group.rules);
+  // alerts.yml, and the SLOs' burn-rate alerts generated into rules.yml.
+  const rules = ['alerts.yml', 'rules.yml'].flatMap((file) => (parse(readFileSync(path.join(PROMETHEUS_DIR, file), 'utf8')) as {
+    groups: { rules: { alert?: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
+  }).groups.flatMap((group) => group.rules).filter((rule) => rule.alert !== undefined));
   const tests = ['alerts.test.yml', 'slo.test.yml'].flatMap((file) => (parse(readFileSync(path.join(PROMETHEUS_DIR, file), 'utf8')) as {
     tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
   }).tests.flatMap((test) => test.alert_rule_test ?? []));
@@ -159,7 +161,7 @@ describe('alert rules', () => {
     const incomplete = rules
       .filter((rule) => !rule.for || !rule.labels?.severity || !rule.annotations?.summary || !rule.annotations?.description)
       .map((rule) => rule.alert);
-    expect(rules.length).toBeGreaterThan(0);
+    expect(rules.map((rule) => rule.alert)).toEqual(expect.arrayContaining(['GunicornHigh5xxRatio', 'GunicornLatencyBudgetFastBurn']));
     expect(incomplete).toEqual([]);
   });
 
