@@ -15,6 +15,9 @@ export interface TargetResult {
   readonly error?: string;
   /** Whether the expression reads the app's runtime metrics (job="app"), which only this app has. */
   readonly runtime: boolean;
+  /** Whether it reads the busy fraction of request slots, which only apps with sync or threaded
+   *  workers have (etc/prometheus/apps.yml): not this app, whose workers are event loops. */
+  readonly requestSlots: boolean;
 }
 
 export async function runDashboardQueries(options: {
@@ -44,6 +47,7 @@ export async function runDashboardQueries(options: {
         series: run.seriesCount,
         error: run.error,
         runtime: /job="app"/.test(run.expr),
+        requestSlots: /app:gunicorn_worker_saturation:/.test(run.expr),
       });
     }
   }
