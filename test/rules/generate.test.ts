@@ -46,6 +46,14 @@ describe('apps.yml', () => {
     expect(apps.apps.get('shop')).toEqual({ availability: 0.99, latency: { threshold: 0.5, objective: 0.99 }, workers: 'sync', threads: 1 });
   });
 
+  it("accepts the README's example of an app's own objectives", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const example = /#### Your own SLO objectives[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain('my_service:');
+    const apps = parseApps(`${DEFAULT}${example}`, BUCKETS);
+    expect(apps.apps.get('my_service')).toEqual({ availability: 0.995, latency: { threshold: 1, objective: 0.99 }, workers: 'threads', threads: 4 });
+  });
+
   it.each([
     ['an availability of 1 (no budget)', `${DEFAULT}apps:\n  shop: {availability: 1}\n`, 'apps.shop.availability: 1 is not a share between 0 and 1 (e.g. 0.999)'],
     ['a percentage', `${DEFAULT}apps:\n  shop: {availability: 99.9}\n`, 'apps.shop.availability: 99.9 is not a share between 0 and 1'],
