@@ -15,13 +15,20 @@ Load the demo app with siege: concurrent users picking, at random, from a weight
   /io_task        2   waits 2 s (times the app --demo-delay-scale)
   /random_sleep   2   waits 0-5 s (same scale)
   /no-such-page   1   404
-and pausing a random 0..DELAY seconds between requests.
+and pausing a random 0..DELAY seconds between requests. Under this default mix no alert fires.
+Other mixes make alerts fire (which ones, and how fast: docs/saturation-and-slos.md):
+  errors   only /exception: every response a 500 and an exception in the log (an error burst)
+  slow     only /io_task and /random_sleep (a slow-request burst); most take over 5 s when the
+           app runs with --demo-delay-scale=4 (with compose:
+           GUNICORN_CMD_ARGS=--demo-delay-scale=4 docker compose up -d app)
+  cpu      only /cpu_task: with --delay 0 and 50 users, the event loops of the workers are never idle
 
 Options (each also settable by the environment variable in brackets):
   -u, --url URL            base URL of the app        [BASE_URL, default http://localhost:8000]
   -t, --duration TIME      how long: 30s, 5m, 1h      [DURATION, default 60s]
   -c, --concurrency N      simulated users            [CONCURRENCY, default 10]
   -d, --delay SECONDS      longest pause per request  [DELAY, default 0.5; 0 = no pause]
+  -m, --mix NAME           default, errors, slow or cpu  [MIX, default default]
   -r, --reps N             instead of a duration: exactly N requests per user (N x concurrency
                            in all, which tests compare with the counters)  [REPS]
   -h, --help               this help
@@ -29,6 +36,7 @@ Options (each also settable by the environment variable in brackets):
 Before the load, one GET / (with curl) checks that the app answers.
 Needs siege (Debian/Ubuntu: apt-get install siege; macOS: brew install siege) and curl.
 Example: ./request-script.sh --duration 5m --concurrency 20
+         ./request-script.sh --mix errors --duration 15m
 '
 }
 
@@ -50,6 +58,7 @@ DURATION="${DURATION:-60s}"
 CONCURRENCY="${CONCURRENCY:-10}"
 DELAY="${DELAY:-0.5}"
 REPS="${REPS:-}"
+MIX="${MIX:-default}"
 extra=()
 
 need_value() {
@@ -64,7 +73,8 @@ while [[ $# -gt 0 ]]; do
     -c | --concurrency) need_value "$@"; CONCURRENCY=$2; shift 2 ;;
     -d | --delay) need_value "$@"; DELAY=$2; shift 2 ;;
     -r | --reps) need_value "$@"; REPS=$2; shift 2 ;;
-    --url=* | --duration=* | --concurrency=* | --delay=* | --reps=*)
+    -m | --mix) need_value "$@"; MIX=$2; shift 2 ;;
+    --url=* | --duration=* | --concurrency=* | --delay=* | --reps=* | --mix=*)
       name=${1%%=*}
       set -- "$name" "${1#*=}" "${@:2}"
       ;;
@@ -78,6 +88,10 @@ BASE_URL=${BASE_URL%/}
   die "base URL '$BASE_URL' is not of the form http://host[:port] (no path)"
 [[ $CONCURRENCY =~ ^[1-9][0-9]*$ ]] || die "concurrency '$CONCURRENCY' is not a positive whole number"
 [[ $DELAY =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "delay '$DELAY' is not a number of seconds"
+case $MIX in
+  default | errors | slow | cpu) ;;
+  *) die "mix '$MIX' is not one of default, errors, slow, cpu" ;;
+esac
 if [[ -n $REPS ]]; then
   [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "reps '$REPS' is not a positive whole number"
 else
@@ -106,14 +120,22 @@ add() {
   local path=$1 weight=$2
   for ((i = 0; i < weight; i++)); do printf '%s%s\n' "$BASE_URL" "$path"; done
 }
-{
-  add / 8
-  add /random_status 4
-  add /cpu_task 3
-  add /io_task 2
-  add /random_sleep 2
-  add /no-such-page 1
-} >"$workdir/urls.txt"
+case $MIX in
+  default)
+    add / 8
+    add /random_status 4
+    add /cpu_task 3
+    add /io_task 2
+    add /random_sleep 2
+    add /no-such-page 1
+    ;;
+  errors) add /exception 1 ;;
+  slow)
+    add /io_task 1
+    add /random_sleep 1
+    ;;
+  cpu) add /cpu_task 1 ;;
+esac >"$workdir/urls.txt"
 
 # Our own resource file, so that a user's ~/.siege/siege.conf cannot change what is measured:
 # no HTML parser (it would fetch extra URLs), no redirects followed (a 300 is one request),
@@ -143,7 +165,7 @@ args=(--rc="$workdir/siegerc" --file="$workdir/urls.txt" --internet
   --concurrent="$CONCURRENCY" "${run[@]}")
 if [[ $DELAY =~ ^0+(\.0+)?$ ]]; then args+=(--benchmark); else args+=(--delay="$DELAY"); fi
 
-echo "request-script.sh: $CONCURRENCY users on $BASE_URL, $what" >&2
+echo "request-script.sh: $CONCURRENCY users on $BASE_URL, $what, mix $MIX" >&2
 status=0
 # ${extra[@]+...}: an empty array is "unbound" under set -u in the bash 3.2 macOS ships.
 siege "${args[@]}" ${extra[@]+"${extra[@]}"} || status=$?

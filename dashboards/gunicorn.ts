@@ -164,21 +164,26 @@ const latency: (Panel | RowPanel)[] = [
   }),
 ];
 
-/** Busy fraction: GunicornWorkersSaturated fires above 0.9. */
+/** Busy fraction: GunicornWorkersSaturated and AppEventLoopSaturated fire above 0.9. */
 const SATURATION_STEPS = [{ color: 'green', value: null }, { color: 'orange', value: 0.7 }, { color: 'red', value: 0.9 }];
 /** Burn rates of the page alerts (14.4 over 1h, 6 over 6h). */
 const BURN_STEPS = [{ color: 'green', value: null }, { color: 'orange', value: 6 }, { color: 'red', value: 14.4 }];
 /** Budget left: red once spent, orange under a quarter. */
 const BUDGET_STEPS = [{ color: 'red', value: null }, { color: 'orange', value: 0 }, { color: 'green', value: 0.25 }];
+/** Seconds per second the Node app's worker event loops are busy, summed over an instance's workers. */
+const EVENT_LOOPS_BUSY = `sum by (instance) (rate(nodejs_eventloop_active_seconds_total{${RUNTIME}, role="worker"}[$__rate_interval]))`;
 const IN_FLIGHT = `sum by (app) (rate(gunicorn_request_duration_seconds_sum{${APP}}[$__rate_interval]))`;
 
 const saturation: (Panel | RowPanel)[] = [
   row(31, 'Saturation & backlog', 29),
   timeSeriesPanel({
     id: 32, title: 'Worker saturation (busy fraction)', gridPos: { h: 8, w: 8, x: 0, y: 30 }, unit: 'percentunit',
-    description: "Requests in flight per worker, by Little's law: the rate of the request duration sum over the workers gauge. For Gunicorn's sync workers the share of time a worker is busy; at 100% requests wait in the backlog. Dashed: 90% (the GunicornWorkersSaturated alert). Workers that serve many requests at once (the Node app) go above 100%: read their event-loop utilisation.",
+    description: "Saturation by the kind of worker (etc/prometheus/apps.yml). Sync and gthread workers (request slots): requests in flight per slot, by Little's law, the rate of the request duration sum over the workers gauge (times the threads of gthread workers), as recorded by etc/prometheus/rules.yml; at 100% requests wait in the backlog. Event-loop workers (the Node app, by instance) serve many requests at once, so their requests in flight say nothing: the share of time their event loops are busy. Dashed: 90% (GunicornWorkersSaturated, AppEventLoopSaturated).",
     dashedThresholds: true, thresholds: SATURATION_STEPS,
-    queries: [{ expr: `${IN_FLIGHT} / sum by (app) (gunicorn_workers{${APP}})`, legend: '{{app}}' }],
+    queries: [
+      { expr: `app:gunicorn_worker_saturation:ratio_rate5m{${APP}}`, legend: '{{app}} request slots' },
+      { expr: `${EVENT_LOOPS_BUSY} / sum by (instance) (runtime_metrics_workers_reporting{${RUNTIME}})`, legend: 'event loops {{instance}}' },
+    ],
   }),
   timeSeriesPanel({
     id: 33, title: 'Requests in flight and workers', gridPos: { h: 8, w: 6, x: 8, y: 30 }, unit: 'short', fillOpacity: 0,
@@ -204,7 +209,8 @@ const saturation: (Panel | RowPanel)[] = [
   }),
   timeSeriesPanel({
     id: 35, title: 'Event-loop utilisation', gridPos: { h: 8, w: 4, x: 20, y: 30 }, unit: 'percentunit', fillOpacity: 0,
-    description: "The Node app's saturation: share of time the event loop is busy, the mean over its workers, and the master's. A worker near 100% answers late whatever its requests in flight.",
+    description: "The Node app's saturation: share of time the event loop is busy, the mean over its workers, and the master's. A worker near 100% answers late whatever its requests in flight. Dashed: 90% (the AppEventLoopSaturated alert, on the workers).",
+    dashedThresholds: true, thresholds: SATURATION_STEPS,
     queries: [
       {
         expr: `sum(rate(nodejs_eventloop_active_seconds_total{${RUNTIME}, role="worker"}[$__rate_interval])) / sum(runtime_metrics_workers_reporting{${RUNTIME}})`,
@@ -219,38 +225,34 @@ const errorBudget: (Panel | RowPanel)[] = [
   row(36, 'Error budget (SLOs over 30 days)', 38),
   statPanel({
     id: 37, title: 'Availability budget left (30 d)', gridPos: { h: 4, w: 4, x: 0, y: 39 }, unit: 'percentunit', decimals: 1,
-    description: 'Objective: 99.9% of responses are not 5xx. The share of its 30-day error budget (0.1% of responses) not yet spent; negative once overspent. From the recording rules of etc/prometheus/rules.yml.',
+    description: "Per app, the share of the 30-day error budget of its availability objective (a share of responses that are not 5xx, set in etc/prometheus/apps.yml) not yet spent: 1 minus the 30-day burn rate; negative once overspent. From the recording rules of etc/prometheus/rules.yml.",
     thresholds: BUDGET_STEPS,
-    queries: [{
-      expr: `1 - (sum(app:gunicorn_responses_5xx:increase30d{${APP}}) or vector(0)) / sum(app:gunicorn_responses:increase30d{${APP}}) / 0.001`,
-    }],
+    queries: [{ expr: `1 - app:gunicorn_availability_errors:burn_rate30d{${APP}}`, legend: '{{app}}' }],
   }),
   statPanel({
     id: 38, title: 'Latency budget left (30 d)', gridPos: { h: 4, w: 4, x: 0, y: 43 }, unit: 'percentunit', decimals: 1,
-    description: 'Objective: 99% of requests within 0.5 s (a bucket edge of the histogram). The share of its 30-day error budget (1% of requests) not yet spent.',
+    description: "Per app, the share of the 30-day error budget of its latency objective (a share of requests within a threshold, a bucket bound of the histogram, set in etc/prometheus/apps.yml) not yet spent.",
     thresholds: BUDGET_STEPS,
-    queries: [{
-      expr: `1 - sum(app:gunicorn_requests_over_500ms:increase30d{${APP}}) / sum(app:gunicorn_requests:increase30d{${APP}}) / 0.01`,
-    }],
+    queries: [{ expr: `1 - app:gunicorn_latency_errors:burn_rate30d{${APP}}`, legend: '{{app}}' }],
   }),
   timeSeriesPanel({
     id: 39, title: 'Availability burn rate', gridPos: { h: 8, w: 10, x: 4, y: 39 }, unit: 'none', fillOpacity: 0,
-    description: 'Error ratio over the error budget: 1 spends the 30-day budget in exactly 30 days. Dashed: 6 and 14.4, the page thresholds (over 6h and 1h, each confirmed by a short window).',
+    description: "Error ratio over the app's error budget (1 minus its objective in etc/prometheus/apps.yml): 1 spends the 30-day budget in exactly 30 days. Dashed: 6 and 14.4, the page thresholds (over 6h and 1h, each confirmed by a short window).",
     dashedThresholds: true, thresholds: BURN_STEPS,
     queries: [
-      { expr: `app:gunicorn_availability_errors:ratio1h{${APP}} / 0.001`, legend: '1h {{app}}' },
-      { expr: `app:gunicorn_availability_errors:ratio6h{${APP}} / 0.001`, legend: '6h {{app}}' },
-      { expr: `app:gunicorn_availability_errors:ratio3d{${APP}} / 0.001`, legend: '3d {{app}}' },
+      { expr: `app:gunicorn_availability_errors:burn_rate1h{${APP}}`, legend: '1h {{app}}' },
+      { expr: `app:gunicorn_availability_errors:burn_rate6h{${APP}}`, legend: '6h {{app}}' },
+      { expr: `app:gunicorn_availability_errors:burn_rate3d{${APP}}`, legend: '3d {{app}}' },
     ],
   }),
   timeSeriesPanel({
     id: 40, title: 'Latency burn rate', gridPos: { h: 8, w: 10, x: 14, y: 39 }, unit: 'none', fillOpacity: 0,
-    description: 'Share of requests over 0.5 s over the error budget (1%). Dashed: 6 and 14.4, the page thresholds.',
+    description: "Share of requests over the app's latency threshold, over its error budget (both in etc/prometheus/apps.yml). Dashed: 6 and 14.4, the page thresholds.",
     dashedThresholds: true, thresholds: BURN_STEPS,
     queries: [
-      { expr: `app:gunicorn_latency_errors:ratio1h{${APP}} / 0.01`, legend: '1h {{app}}' },
-      { expr: `app:gunicorn_latency_errors:ratio6h{${APP}} / 0.01`, legend: '6h {{app}}' },
-      { expr: `app:gunicorn_latency_errors:ratio3d{${APP}} / 0.01`, legend: '3d {{app}}' },
+      { expr: `app:gunicorn_latency_errors:burn_rate1h{${APP}}`, legend: '1h {{app}}' },
+      { expr: `app:gunicorn_latency_errors:burn_rate6h{${APP}}`, legend: '6h {{app}}' },
+      { expr: `app:gunicorn_latency_errors:burn_rate3d{${APP}}`, legend: '3d {{app}}' },
     ],
   }),
 ];

@@ -24,7 +24,7 @@ interface Run {
 /** This environment without the script's own variables (Vite, for one, sets BASE_URL=/ in tests). */
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['BASE_URL', 'DURATION', 'CONCURRENCY', 'DELAY', 'REPS']) delete env[name];
+  for (const name of ['BASE_URL', 'DURATION', 'CONCURRENCY', 'DELAY', 'REPS', 'MIX']) delete env[name];
   return env;
 }
 
@@ -62,7 +62,8 @@ describe('request-script.sh without what it needs', () => {
     try {
       const run = await runScript(['--help'], { PATH: emptyPath });
       expect(run.code).toBe(0);
-      for (const word of ['BASE_URL', 'DURATION', 'CONCURRENCY', '--duration', '--concurrency', '--url', '/io_task', '/no-such-page']) {
+      for (const word of ['BASE_URL', 'DURATION', 'CONCURRENCY', 'MIX', '--duration', '--concurrency', '--url', '--mix', '/io_task', '/no-such-page',
+        'errors   only /exception', 'slow     only /io_task and /random_sleep', 'cpu      only /cpu_task', 'docs/saturation-and-slos.md']) {
         expect(run.stdout).toContain(word);
       }
     } finally {
@@ -100,6 +101,8 @@ describe('request-script.sh without what it needs', () => {
     [['--url', 'localhost:8000'], "base URL 'localhost:8000'"],
     [['--bogus'], "unknown option '--bogus'"],
     [['--duration'], '--duration needs a value'],
+    [['--mix', 'burst'], "mix 'burst' is not one of default, errors, slow, cpu"],
+    [['--mix=Errors'], "mix 'Errors' is not one of default, errors, slow, cpu"],
   ])('rejects %j naming the value', async (args, message) => {
     const run = await runScript(args);
     expect(run.code).toBe(1);
@@ -164,5 +167,39 @@ describe('request-script.sh against the app', () => {
       `timed siege run: siege reported ${report.transactions} transactions + ${report.failed} failed, ` +
         `the exporter counted ${counted} (${fiveHundreds(after, before)} of them 5xx)`,
     );
+  });
+
+  /** The paths the app's access log shows for GETs after `from` characters of its output. */
+  function pathsSince(from: number): Set<string> {
+    return new Set([...app.process.output().slice(from).matchAll(/"GET (\S+) HTTP\/1\.1" \d{3}/g)].map((match) => match[1]));
+  }
+
+  it('--mix errors requests /exception only: every response a 500, each counted as an exception', async () => {
+    const before = await settledSnapshot(exporter.url, APP);
+    const from = app.process.output().length;
+    const users = 3;
+    const reps = 20;
+    const run = await runScript(['--url', app.url, '--mix', 'errors', '--concurrency', String(users), '--reps', String(reps), '--delay', '0']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('mix errors');
+    const after = await settledSnapshot(exporter.url, APP);
+    expect(fiveHundreds(after, before)).toBe(users * reps);
+    expect(after.requests - before.requests).toBe(users * reps + 1); // + the script's GET /
+    expect(siegeReport(run.stdout + run.stderr).failed).toBe(users * reps);
+    // The script's reachability check, then only the error route.
+    expect(pathsSince(from)).toEqual(new Set(['/', '/exception']));
+    expect(app.process.output().slice(from).match(/Error handling request GET \/exception/g)?.length).toBe(users * reps);
+  });
+
+  it.each([
+    ['slow', ['/io_task', '/random_sleep']],
+    ['cpu', ['/cpu_task']],
+  ])('MIX=%s requests %j only', async (mix, paths) => {
+    const from = app.process.output().length;
+    const run = await runScript([], { ...baseEnv(), BASE_URL: app.url, MIX: mix, CONCURRENCY: '3', REPS: '20', DELAY: '0' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`mix ${mix}`);
+    // 60 picks: each of two paths turns up (missed with probability 2 x 0.5^60).
+    expect(pathsSince(from)).toEqual(new Set(['/', ...paths]));
   });
 });

@@ -17,6 +17,9 @@ export interface TargetResult {
   readonly runtime: boolean;
   /** Whether it reads HAProxy's series (job="haproxy"), which only a stack with the front door has. */
   readonly frontDoor: boolean;
+  /** Whether it reads the busy fraction of request slots, which only apps with sync or threaded
+   *  workers have (etc/prometheus/apps.yml): not this app, whose workers are event loops. */
+  readonly requestSlots: boolean;
 }
 
 export async function runDashboardQueries(options: {
@@ -47,6 +50,7 @@ export async function runDashboardQueries(options: {
         error: run.error,
         runtime: /job="app"/.test(run.expr),
         frontDoor: /job="haproxy"/.test(run.expr),
+        requestSlots: /app:gunicorn_worker_saturation:/.test(run.expr),
       });
     }
   }
