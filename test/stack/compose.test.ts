@@ -25,10 +25,9 @@ import {
 import { delta, exporterSnapshot, settledSnapshot, statusRecord, waitForRequests } from '../support/exporter';
 import { drive, get, loadUntilStopped, waitUntil } from '../support/load';
 import { waitForTargetsUp } from '../support/prometheus-targets';
-import { workersPanelQueries } from '../support/instances';
+import { exporterByInstance, workersPanelQueries } from '../support/instances';
 import { childrenOf, connectionOwners } from '../support/procfs';
 import { appServers, upServers, type ServerRow } from '../support/haproxy';
-import { exporterByInstance } from '../support/instances';
 
 const PROJECT = 'gunicorn-stack-compose-test';
 const SERVICES = ['haproxy', 'app', 'statsd-exporter', 'prometheus', 'alertmanager', 'alert-receiver'] as const;
