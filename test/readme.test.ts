@@ -1,13 +1,16 @@
 // The README's commands are the ones that work: every npm script and file it names exists, and the
 // commands that start something are run here (with --check-config, so they validate and exit).
 // The reference pages in docs/ count as the README: their commands are checked alike, every link
-// of both reaches a file (and a heading) that exists, and the README's layout is the tree.
+// of both reaches a file (and a heading) that exists, the README's layout is the tree, and the
+// option table of docs/configuration.md is the app's own.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { ENVIRONMENT_HELP } from '../app/src/config/environment';
+import { OPTIONS } from '../app/src/config/flags';
 import { requireTool, ROOT } from '../harness/stack';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -130,13 +133,13 @@ describe('the links of the README and docs/', () => {
 /**
  * The README's layout block as paths: each entry is what comes before two spaces on its line
  * (several names may share a line, separated by commas), under the nearest folder entry less
- * indented than itself.
+ * indented than itself. A line starting with `#` names a group (the product, the proof, ...).
  */
 function layoutPaths(): string[] {
   const block = /^## Layout\n[\s\S]*?```txt\n([\s\S]*?)```/m.exec(README)?.[1];
   if (block === undefined) throw new Error('the README has no ```txt block under "## Layout"');
   const parents: { indent: number; folder: string }[] = [];
-  return block.split('\n').filter((line) => line.trim() !== '').flatMap((line) => {
+  return block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#')).flatMap((line) => {
     const indent = line.length - line.trimStart().length;
     while (parents.length > 0 && parents[parents.length - 1].indent >= indent) parents.pop();
     const prefix = parents.length > 0 ? parents[parents.length - 1].folder : '';
@@ -176,11 +179,16 @@ describe('the README layout', () => {
   });
 });
 
-/** The README's section on several instances, up to the next section. */
-const SEVERAL = /^## Several instances and several hosts\n([\s\S]*?)^## /m.exec(README)?.[1] ?? '';
+/** The page on several instances and several hosts, which the README's section links to. */
+const SEVERAL = PAGES.get(path.join('docs', 'several-instances.md')) ?? '';
 const severalCommands = [...SEVERAL.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((block) => block[1].trim().split('\n'));
 
-describe('the README on several instances and several hosts', () => {
+describe('docs/several-instances.md', () => {
+  it('is linked from the README section on several instances', () => {
+    const section = /^### Several instances and several hosts\n([\s\S]*?)^##/m.exec(README)?.[1] ?? '';
+    expect(section).toContain('](docs/several-instances.md)');
+  });
+
   it('shows the scale command the compose test runs, and the per-instance file, which compose accepts', () => {
     expect(severalCommands).toContain('docker compose up -d --scale app=3');
     // Run for real (with `up --detach --scale app=3`) in test/stack/compose.test.ts, under the engine lock.
@@ -227,5 +235,33 @@ describe('the README on several instances and several hosts', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** The rows of the option table of docs/configuration.md: its option and default columns, as written. */
+function optionRows(): { option: string; default: string }[] {
+  const page = PAGES.get(path.join('docs', 'configuration.md')) ?? '';
+  const section = /^## Options\n([\s\S]*?)^## /m.exec(page)?.[1] ?? '';
+  return section.split('\n').filter((line) => line.startsWith('| `-')).map((line) => {
+    const cells = line.split(/(?<!\\)\|/).map((cell) => cell.trim().replaceAll('`', '').replaceAll('\\|', '|'));
+    return { option: cells[1], default: cells[2] };
+  });
+}
+
+describe('the option table of docs/configuration.md', () => {
+  it('names every option of app/src/config/flags.ts, in its order, as --help writes it', () => {
+    const written = OPTIONS.map((spec) => `${spec.short ? `${spec.short}, ` : ''}${spec.flag}${spec.metavar ? ` ${spec.metavar}` : ''}`);
+    expect(written.length).toBeGreaterThan(10);
+    expect(optionRows().map((row) => row.option)).toEqual(written);
+  });
+
+  it('gives each option the default --help gives it', () => {
+    expect(optionRows().map((row) => row.default)).toEqual(OPTIONS.map((spec) => spec.defaultText));
+  });
+
+  it('is followed by every environment variable the app reads', () => {
+    const page = PAGES.get(path.join('docs', 'configuration.md')) ?? '';
+    const section = /^## Environment\n([\s\S]*?)^## /m.exec(page)?.[1] ?? '';
+    for (const [name] of ENVIRONMENT_HELP) expect(section, name).toContain(`\`${name}\``);
   });
 });

@@ -10,11 +10,11 @@ import { requireTool, ROOT } from '../../harness/stack';
 import { runCommand } from '../support/docker';
 import { chartWithEdit, NAMESPACE, objectsOf, render, valueSet, VALUE_SETS } from '../support/helm-chart';
 
-/** The README's install command, from its Kubernetes section. */
-function readmeInstallCommand(): string[] {
-  const section = /^## Kubernetes\n([\s\S]*?)^## /m.exec(readFileSync(path.join(ROOT, 'README.md'), 'utf8'))?.[1] ?? '';
+/** The documented install command, from the Install section of docs/kubernetes.md. */
+function documentedInstallCommand(): string[] {
+  const section = /^## Install\n([\s\S]*?)^## /m.exec(readFileSync(path.join(ROOT, 'docs', 'kubernetes.md'), 'utf8'))?.[1] ?? '';
   const line = /```bash\n(helm install .*)\n```/.exec(section)?.[1];
-  if (!line) throw new Error('the README\'s Kubernetes section has no `helm install` command');
+  if (!line) throw new Error('the Install section of docs/kubernetes.md has no `helm install` command');
   return line.split(/\s+/);
 }
 
@@ -92,8 +92,8 @@ describe('kubectl apply --dry-run=server against a real kube-apiserver', () => {
     expect(result.code).not.toBe(0);
   });
 
-  it("installs with the README's command (helm install), every object stored", async () => {
-    const [, ...args] = readmeInstallCommand();
+  it("installs with the command of docs/kubernetes.md (helm install), every object stored", async () => {
+    const [, ...args] = documentedInstallCommand();
     const namespace = args[args.indexOf('--namespace') + 1];
     const installed = await runCommand(requireTool('HELM_BIN'), [...args, '--kubeconfig', server.kubeconfig]);
     // Helm reports, at level INFO, that it follows the chart's links to etc/; nothing else.

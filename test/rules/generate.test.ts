@@ -46,9 +46,9 @@ describe('apps.yml', () => {
     expect(apps.apps.get('shop')).toEqual({ availability: 0.99, latency: { threshold: 0.5, objective: 0.99 }, workers: 'sync', threads: 1 });
   });
 
-  it("accepts the README's example of an app's own objectives", () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const example = /#### Your own SLO objectives[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  it("accepts the example of an app's own objectives in docs/alerting.md", () => {
+    const page = readFileSync(path.join(ROOT, 'docs', 'alerting.md'), 'utf8');
+    const example = /^## Your own SLO objectives\n[\s\S]*?```yaml\n([\s\S]*?)```/m.exec(page)?.[1];
     expect(example).toContain('my_service:');
     const apps = parseApps(`${DEFAULT}${example}`, BUCKETS);
     expect(apps.apps.get('my_service')).toEqual({ availability: 0.995, latency: { threshold: 1, objective: 0.99 }, workers: 'threads', threads: 4 });
