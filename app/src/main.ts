@@ -23,10 +23,10 @@ async function main(): Promise<void> {
   if (config.checkConfig) return;
   // Loaded on demand: the master never loads Express, nor a worker the arbiter.
   if (cluster.isPrimary) {
-    const { runMaster } = await import('./master');
+    const { runMaster } = await import('./arbiter/master');
     await runMaster(config);
   } else {
-    const { runWorker } = await import('./worker');
+    const { runWorker } = await import('./arbiter/worker');
     runWorker(config);
   }
 }

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { createRuntimeRegistry, WORKERS_REPORTING } from '../../app/src/runtime-metrics';
+import { createRuntimeRegistry, WORKERS_REPORTING } from '../../app/src/arbiter/runtime-metrics';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { flattenPanels, variableQuery, type Dashboard, type Panel } from '../../tools/dashboard-png/dashboard';

@@ -1,4 +1,4 @@
-// The built app master (dist/main.js) sending its StatsD lines to a UDP socket on port 0, for the process tests of test/app/master/.
+// The built app master (dist/main.js) sending its StatsD lines to a UDP socket on port 0, for the process tests of test/app/arbiter/master/.
 import { LOOPBACK } from '../../harness/ports';
 import { startApp, type App } from '../../harness/stack';
 import { PREFIX } from './app-harness';

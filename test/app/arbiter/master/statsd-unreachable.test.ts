@@ -1,10 +1,10 @@
 // No StatsD listener at --statsd-host: not a start-up error; every request is answered; one warning for the whole server (the master logs it for every process).
 import { afterEach, describe, expect, it } from 'vitest';
-import { freeUdpPort, LOOPBACK } from '../../../harness/ports';
-import { stopAll } from '../../../harness/processes';
-import { startApp } from '../../../harness/stack';
-import { drive } from '../../support/load';
-import { bootedWorkers, countMatches, STATSD_OUTAGE_WARNING, STATSD_RECOVERED } from '../../support/server-log';
+import { freeUdpPort, LOOPBACK } from '../../../../harness/ports';
+import { stopAll } from '../../../../harness/processes';
+import { startApp } from '../../../../harness/stack';
+import { drive } from '../../../support/load';
+import { bootedWorkers, countMatches, STATSD_OUTAGE_WARNING, STATSD_RECOVERED } from '../../../support/server-log';
 
 afterEach(async () => {
   await stopAll();

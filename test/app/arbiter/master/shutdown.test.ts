@@ -1,10 +1,10 @@
 // SIGTERM: in-flight requests finish and are reported, every line is delivered, exit 0; a second signal makes the stop quick.
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopAll } from '../../../harness/processes';
-import { gauge, PREFIX, serverLines, startMaster, type Master } from '../../support/app-master';
-import { get, waitUntil, type Outcome } from '../../support/load';
-import { connectionOwners } from '../../support/procfs';
-import { bootedWorkers } from '../../support/server-log';
+import { stopAll } from '../../../../harness/processes';
+import { gauge, PREFIX, serverLines, startMaster, type Master } from '../../../support/app-master';
+import { get, waitUntil, type Outcome } from '../../../support/load';
+import { connectionOwners } from '../../../support/procfs';
+import { bootedWorkers } from '../../../support/server-log';
 
 let master: Master | null = null;
 afterEach(async () => {

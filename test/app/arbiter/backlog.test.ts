@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBacklogProbe, listenQueues, socketInode } from '../../app/src/backlog';
-import { LOOPBACK } from '../../harness/ports';
+import { createBacklogProbe, listenQueues, socketInode } from '../../../app/src/arbiter/backlog';
+import { LOOPBACK } from '../../../harness/ports';
 
 // Rows as Linux 6.x prints them: a LISTEN socket with 3 connections waiting (rx_queue 3, limit
 // 511 = 0x1FF in tx_queue), an idle LISTEN socket, an ESTABLISHED one with 5 unread bytes.

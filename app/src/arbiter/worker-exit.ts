@@ -1,5 +1,5 @@
 // What the master logs when a worker exits, as reap_workers() in gunicorn/arbiter.py (27.0.1) does. Pure.
-import type { ServerLogger } from './logger';
+import type { ServerLogger } from '../logger';
 
 /** A worker that could not boot exits with this code; the master then halts (Gunicorn's WORKER_BOOT_ERROR). */
 export const WORKER_BOOT_ERROR = 3;

@@ -10,8 +10,8 @@
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as util from 'node:util';
-import type { Address } from './address';
-import type { ServerLogger } from './logger';
+import type { Address } from '../address';
+import type { ServerLogger } from '../logger';
 
 /** A bound TCP socket (node's internal TCP handle); listening starts in the first worker. */
 export interface SocketHandle {

@@ -9,7 +9,7 @@
 // container's sockets, once a second.
 //
 // In this app the master binds the sockets and every worker accepts on its copy, as in Gunicorn
-// (see listeners.ts), so the queue is the one real queue all workers drain: it grows when every
+// (see bound-sockets.ts), so the queue is the one real queue all workers drain: it grows when every
 // worker's event loop is too busy to accept, and holds 0 otherwise.
 import { readFileSync, readlinkSync } from 'node:fs';
 

@@ -4,8 +4,8 @@
 // graceful stop while a connection still waits for its header.
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAll } from '../../../harness/processes';
-import { startMaster, type Master } from '../../support/app-master';
+import { stopAll } from '../../../../harness/processes';
+import { startMaster, type Master } from '../../../support/app-master';
 
 let master: Master;
 beforeAll(async () => {

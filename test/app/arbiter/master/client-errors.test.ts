@@ -1,9 +1,9 @@
 // Requests the HTTP parser rejects never reach the app: answered as Gunicorn answers them, with a
 // counted warning and no request triple.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopAll } from '../../../harness/processes';
-import { logCounter, startMaster, type Master } from '../../support/app-master';
-import { rawExchange } from '../../support/load';
+import { stopAll } from '../../../../harness/processes';
+import { logCounter, startMaster, type Master } from '../../../support/app-master';
+import { rawExchange } from '../../../support/load';
 
 let master: Master;
 beforeAll(async () => {

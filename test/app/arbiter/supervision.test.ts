@@ -1,11 +1,11 @@
 // The arbiter's decisions, one table each: what to fork, whom to retire or kill, what the workers
 // gauge sends, how TTIN/TTOU/HUP move the workers, what a stop request and a worker's exit lead to.
-// The master carries them out; test/app/master/ proves that with real forked processes.
+// The master carries them out; test/app/arbiter/master/ proves that with real forked processes.
 import { describe, expect, it } from 'vitest';
 import {
   afterExit, planWorkers, QUICK_STOP_MS, replacedOnReload, resizedTarget, silentWorkers, stopStep, workersGauge,
   type WorkerView,
-} from '../../app/src/supervision';
+} from '../../../app/src/arbiter/supervision';
 
 /** A worker by pid; its age is its pid (spawn order), serving and not retiring unless told. */
 function worker(pid: number, state: Partial<Omit<WorkerView, 'pid' | 'age'>> = {}): WorkerView {

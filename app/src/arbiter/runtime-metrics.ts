@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import {
   AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry, type Aggregator,
 } from 'prom-client';
-import { formatAddress, type Address } from './address';
+import { formatAddress, type Address } from '../address';
 import { messageType } from './worker-messages';
 
 const METRICS_REQUEST = 'gunicorn-compat:metrics-request';

@@ -1,6 +1,6 @@
 // What the master logs when a worker exits: gunicorn/arbiter.py reap_workers() (27.0.1), row by row.
 import { describe, expect, it } from 'vitest';
-import { describeWorkerExit } from '../../app/src/worker-exit';
+import { describeWorkerExit } from '../../../app/src/arbiter/worker-exit';
 
 describe('describeWorkerExit', () => {
   it.each([

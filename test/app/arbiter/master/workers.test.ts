@@ -1,10 +1,10 @@
 // The master's worker supervision, as Gunicorn's arbiter: the workers gauge at start-up and on every change, TTIN/TTOU, a worker killed, SIGHUP.
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopAll } from '../../../harness/processes';
-import { gauge, logCounter, serverLines, startMaster, type Master } from '../../support/app-master';
-import { get, loadUntilStopped } from '../../support/load';
-import { isAlive } from '../../support/procfs';
-import { bootedWorkers } from '../../support/server-log';
+import { stopAll } from '../../../../harness/processes';
+import { gauge, logCounter, serverLines, startMaster, type Master } from '../../../support/app-master';
+import { get, loadUntilStopped } from '../../../support/load';
+import { isAlive } from '../../../support/procfs';
+import { bootedWorkers } from '../../../support/server-log';
 
 let master: Master | null = null;
 afterEach(async () => {

@@ -1,15 +1,15 @@
 // One worker: serves the app on the sockets the master hands over, reports liveness, and stops gracefully (SIGTERM) or quickly (SIGINT, SIGQUIT).
 import * as http from 'node:http';
 import * as net from 'node:net';
-import type { Config } from './config';
-import { createApp } from './http/app';
-import { answerClientError } from './http/client-errors';
-import { openAccessLog } from './http/access-log';
-import { createAllowList } from './proxy-protocol/allow-list';
-import { acceptProxyProtocol } from './proxy-protocol/connection';
-import { createServerLogger, createUncountedLog, type ServerLogger } from './logger';
+import type { Config } from '../config';
+import { createApp } from '../http/app';
+import { answerClientError } from '../http/client-errors';
+import { openAccessLog } from '../http/access-log';
+import { createAllowList } from '../proxy-protocol/allow-list';
+import { acceptProxyProtocol } from '../proxy-protocol/connection';
+import { createServerLogger, createUncountedLog, type ServerLogger } from '../logger';
 import { answerMetricsRequests, createRuntimeRegistry } from './runtime-metrics';
-import { createGunicornStatsd, type GunicornStatsd } from './statsd/gunicorn-statsd';
+import { createGunicornStatsd, type GunicornStatsd } from '../statsd/gunicorn-statsd';
 import { WORKER_BOOT_ERROR } from './worker-exit';
 import {
   HEARTBEAT, SERVING, SOCKET, SOCKETS_WANTED, STATSD_OUTAGE, heartbeatIntervalMs, messageType,
@@ -133,7 +133,7 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
       server.on('request', app);
       server.on('clientError', (error: Error, socket) => answerClientError(error, socket, logger));
       server.once('error', (error) => void bootFailed(error, metrics, logger));
-      // A bound socket from the master (listeners.ts); listen() on it is what accepts here.
+      // A bound socket from the master (bound-sockets.ts); listen() on it is what accepts here.
       server.listen(socket as net.Server, () => {
         listening += 1;
         if (listening < sockets.length) return;

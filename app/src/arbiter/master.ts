@@ -5,15 +5,15 @@ import cluster, { type Worker } from 'node:cluster';
 import type * as http from 'node:http';
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { formatAddress } from './address';
-import type { Config } from './config';
+import { formatAddress } from '../address';
+import type { Config } from '../config';
 import { createBacklogProbe } from './backlog';
-import { bindWithRetries, type BoundSocket } from './listeners';
-import { createServerLogger, createUncountedLog, type ServerLogger } from './logger';
+import { bindWithRetries, type BoundSocket } from './bound-sockets';
+import { createServerLogger, createUncountedLog, type ServerLogger } from '../logger';
 import { createRuntimeRegistry, serveRuntimeMetrics } from './runtime-metrics';
-import { createGunicornStatsd, type GunicornStatsd } from './statsd/gunicorn-statsd';
+import { createGunicornStatsd, type GunicornStatsd } from '../statsd/gunicorn-statsd';
 import { describeWorkerExit, WORKER_BOOT_ERROR } from './worker-exit';
-import { createOutageLog, type OutageLog } from './statsd/outage-log';
+import { createOutageLog, type OutageLog } from '../statsd/outage-log';
 import {
   afterExit, planWorkers, replacedOnReload, resizedTarget, silentWorkers, stopStep, workersGauge,
   type Heartbeat, type StopMode, type WorkerView,

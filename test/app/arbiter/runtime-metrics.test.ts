@@ -1,12 +1,12 @@
 // Runtime metrics: how the processes' series combine (pure), and the --metrics-bind listener of a real master over two workers.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { aggregateRuntimeMetrics, createRuntimeRegistry, EVENT_LOOP_ACTIVE, WORKERS_REPORTING } from '../../app/src/runtime-metrics';
-import { freeTcpPort, LOOPBACK } from '../../harness/ports';
-import { stopAll } from '../../harness/processes';
-import { serverLines, startMaster, gauge, type Master } from '../support/app-master';
-import { masked, triple } from '../support/app-harness';
-import { get } from '../support/load';
+import { aggregateRuntimeMetrics, createRuntimeRegistry, EVENT_LOOP_ACTIVE, WORKERS_REPORTING } from '../../../app/src/arbiter/runtime-metrics';
+import { freeTcpPort, LOOPBACK } from '../../../harness/ports';
+import { stopAll } from '../../../harness/processes';
+import { serverLines, startMaster, gauge, type Master } from '../../support/app-master';
+import { masked, triple } from '../../support/app-harness';
+import { get } from '../../support/load';
 
 /** One process's registry, as getMetricsAsJSON() sends it over IPC. */
 async function processMetrics(role: 'master' | 'worker', values: { cpu: number; lag: number; maxFds: number; start: number }) {

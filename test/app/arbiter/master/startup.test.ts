@@ -2,11 +2,11 @@
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freeTcpPort, LOOPBACK } from '../../../harness/ports';
-import { start, stopAll, type Started } from '../../../harness/processes';
-import { ROOT } from '../../../harness/stack';
-import { logCounter, PREFIX, startMaster } from '../../support/app-master';
-import { collectUdp, type UdpCollector } from '../../../harness/udp';
+import { freeTcpPort, LOOPBACK } from '../../../../harness/ports';
+import { start, stopAll, type Started } from '../../../../harness/processes';
+import { ROOT } from '../../../../harness/stack';
+import { logCounter, PREFIX, startMaster } from '../../../support/app-master';
+import { collectUdp, type UdpCollector } from '../../../../harness/udp';
 
 const ENTRY = path.join(ROOT, 'dist', 'main.js');
 let udp: UdpCollector | null = null;

@@ -1,10 +1,10 @@
 // --timeout: a worker whose event loop stops answering the master is killed and replaced, as Gunicorn's WORKER TIMEOUT.
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopAll } from '../../../harness/processes';
-import { gauge, logCounter, serverLines, startMaster, type Master } from '../../support/app-master';
-import { get } from '../../support/load';
-import { isAlive } from '../../support/procfs';
-import { bootedWorkers } from '../../support/server-log';
+import { stopAll } from '../../../../harness/processes';
+import { gauge, logCounter, serverLines, startMaster, type Master } from '../../../support/app-master';
+import { get } from '../../../support/load';
+import { isAlive } from '../../../support/procfs';
+import { bootedWorkers } from '../../../support/server-log';
 
 let master: Master | null = null;
 afterEach(async () => {
