@@ -139,7 +139,7 @@ type StopMode = 'graceful' | 'quick';
  * socket accepts and every request has been reported.
  */
 class Drain {
-  stopping: StopMode | null = null;
+  private mode: StopMode | null = null;
   private readonly servers: http.Server[] = [];
   /** Every connection, also one still waiting for its PROXY header (not yet the HTTP server's). */
   private readonly connections = new Set<net.Socket>();
@@ -151,6 +151,11 @@ class Drain {
 
   constructor(private readonly gracefulTimeoutSeconds: number, private readonly exit: () => Promise<never>) {}
 
+  /** Null until the first stop signal. */
+  get stopping(): StopMode | null {
+    return this.mode;
+  }
+
   watch(server: http.Server): void {
     this.servers.push(server);
     server.on('connection', (connection: net.Socket) => {
@@ -161,9 +166,9 @@ class Drain {
   }
 
   stop(mode: StopMode): void {
-    if (this.stopping === 'quick' || this.stopping === mode) return;
-    const first = this.stopping === null;
-    this.stopping = mode;
+    if (this.mode === 'quick' || this.mode === mode) return;
+    const first = this.mode === null;
+    this.mode = mode;
     if (mode === 'quick') {
       // Gunicorn's quick exit abandons requests in flight; they are still reported (as closed).
       this.closeAll();
@@ -191,11 +196,11 @@ class Drain {
     this.served.add(req.socket);
     this.inFlight.add(res);
     // While stopping, a keep-alive connection must not wait for another request after this one.
-    if (this.stopping) res.setHeader('connection', 'close');
+    if (this.mode) res.setHeader('connection', 'close');
     res.once('close', () => {
       this.inFlight.delete(res);
       // After every 'close' listener has run: the request's triple and access log line are out.
-      if (this.stopping) setImmediate(() => {
+      if (this.mode) setImmediate(() => {
         this.closeIdle();
         this.exitWhenDone();
       });
