@@ -1,4 +1,4 @@
-// The master's listening sockets: bound once, before any worker exists, with Gunicorn's five retries; handed to every worker.
+// The master's bound sockets: one per --bind, bound once before any worker exists, with Gunicorn's five retries; handed to every worker.
 //
 // As in Gunicorn, the master owns each socket and workers accept on their copy, so the socket
 // outlives any worker: while a lone worker is being replaced, or old workers make way for new
@@ -78,7 +78,7 @@ function bindOnce(bind: Address): Promise<BoundSocket> {
  * each failure logged as errors (each one a gunicorn.log.error), then "Can't connect to" and
  * null: the caller exits 1.
  */
-export async function bindWithRetries(
+export async function bindSocket(
   bind: Address,
   logger: Pick<ServerLogger, 'error' | 'debug'>,
 ): Promise<BoundSocket | null> {

@@ -1,6 +1,7 @@
 // The arbiter (Gunicorn's master process, on node:cluster): binds, forks and replaces workers, acts
 // on signals, kills silent workers, sends the workers gauge and the backlog. What to fork, whom to
 // stop and what to report is decided in supervision.ts; this module carries the decisions out.
+// arbiter/ is Gunicorn's name for this role (gunicorn/arbiter.py); the folder holds the process model around it.
 import cluster, { type Worker } from 'node:cluster';
 import type * as http from 'node:http';
 import type * as net from 'node:net';
@@ -8,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { formatAddress } from '../address';
 import type { Config } from '../config';
 import { createBacklogProbe } from './backlog';
-import { bindWithRetries, type BoundSocket } from './bound-sockets';
+import { bindSocket, type BoundSocket } from './bound-sockets';
 import { createServerLogger, createUncountedLog, type ServerLogger } from '../logger';
 import { createRuntimeRegistry, serveRuntimeMetrics } from './runtime-metrics';
 import { createGunicornStatsd, type GunicornStatsd } from '../statsd/gunicorn-statsd';
@@ -263,7 +264,7 @@ export async function runMaster(config: Config): Promise<void> {
   logger.info(`Starting gunicorn-compatible master (Node.js ${process.version})`);
   const sockets: BoundSocket[] = [];
   for (const bind of config.binds) {
-    const socket = await bindWithRetries(bind, logger);
+    const socket = await bindSocket(bind, logger);
     if (!socket) return fail();
     sockets.push(socket);
   }

@@ -6,7 +6,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { createWriteStream, openSync } from 'node:fs';
 import { clientAddress } from '../proxy-protocol/client-address';
-import { onceCompleted } from './request-metrics';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -45,6 +44,22 @@ function formatAccessLine(req: Request, res: Response, date: Date): string {
     `"${req.headers.referer ?? '-'}"`,
     `"${req.headers['user-agent'] ?? '-'}"`,
   ].join(' ');
+}
+
+/**
+ * Calls `done` exactly once per response, on its 'close' event, which Node emits for every
+ * response:
+ * - on the tick after 'finish', once the whole response has been handed to the connection (the
+ *   normal case): to the operating system, or, while the metrics hold the connection's writes,
+ *   to the hold, which lets it go once the request's lines are out (write-hold.ts);
+ * - alone when the connection went away first (the client disconnected, or the worker destroyed
+ *   it at the end of a graceful or quick stop).
+ * Gunicorn's sync worker reports a request in a `finally` block, so a request whose client went
+ * away is still counted; this is the same rule, expressed with Node's response events. One
+ * listener, not one for 'finish' and one for 'close'.
+ */
+function onceCompleted(res: Response, done: () => void): void {
+  res.once('close', done);
 }
 
 export function accessLog(deps: { readonly write: (line: string) => void; readonly date: () => Date }): RequestHandler {

@@ -7,21 +7,6 @@ import { holdWrites } from './write-hold';
 /** A monotonic clock in nanoseconds (process.hrtime.bigint in production; tests pin it). */
 export type NanosecondClock = () => bigint;
 
-/**
- * Calls `done` exactly once per response, on its 'close' event, which Node emits for every
- * response:
- * - on the tick after 'finish', once the whole response has been handed to the operating system
- *   (the normal case);
- * - alone when the connection went away first (the client disconnected, or the worker destroyed
- *   it at the end of a graceful or quick stop).
- * Gunicorn's sync worker reports a request in a `finally` block, so a request whose client went
- * away is still counted; this is the same rule, expressed with Node's response events. One
- * listener, not one for 'finish' and one for 'close'.
- */
-export function onceCompleted(res: Response, done: () => void): void {
-  res.once('close', done);
-}
-
 const STARTED = Symbol('requestStarted');
 /** A response carrying the time its request reached the middleware; null once its triple is out. */
 type TimedResponse = Response & { [STARTED]: bigint | null };
