@@ -1,19 +1,14 @@
-// bench/report.ts on fixed records: medians, ratios within rounds, the nothing-lost verdict, memory
-// deltas, the packing recommendation and the three renderings. No process, no timing.
+// The bench's report on fixed records: statistics (medians, ratios within rounds), the summary (the
+// nothing-lost verdict, memory deltas, the packing recommendation, the quads) and the renderings.
+// No process, no timing.
 import { describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../bench/load';
-import {
-  median,
-  pairedRatio,
-  quantile,
-  renderMarkdown,
-  renderText,
-  resultFileStem,
-  sliceRows,
-  summarise,
-  toJson,
-} from '../../bench/report';
-import type { LosslessRecord, RawResults, RunRecord, SlicePair, SliceRecord } from '../../bench/results';
+import { sliceRows } from '../../bench/quads';
+import { renderMarkdown, renderText, toJson } from '../../bench/render';
+import { SCHEMA, type LosslessRecord, type RawResults, type RunRecord, type SlicePair, type SliceRecord } from '../../bench/results';
+import { serverCpu } from '../../bench/run-figures';
+import { median, pairedRatio, quantile } from '../../bench/statistics';
+import { loadRatio, summarise } from '../../bench/summary';
 
 function load(requestsPerSecond: number, p99 = 10, extra: Partial<LoadResult> = {}): LoadResult {
   return {
@@ -93,7 +88,7 @@ function raw(overrides: Partial<RawResults> = {}): RawResults {
     [0, 1, 2].flatMap((round) => CONTENDERS.map((id) => run(workers, round, id, rps[id] * workers * (1 - round / 10)))),
   );
   return {
-    schema: 1,
+    schema: SCHEMA,
     machine: {
       date: '2026-11-25T20:00:00.123Z', cpuModel: 'Test CPU', cores: 2, nodeVersion: 'v24.21.0', os: 'Linux test x64',
       memoryMiB: 1024, loadAverageStart: [0.1, 0.2, 0.3], idlePercentStart: 99.5,
@@ -133,20 +128,37 @@ describe('median', () => {
   });
 });
 
-describe('pairedRatio', () => {
+describe('loadRatio: throughput, p50 and p99 paired within rounds', () => {
   it('takes the ratio within each round, then the median, so drift between rounds cancels', () => {
     const runs = [
       run(1, 0, 'a', 100, 10), run(1, 0, 'b', 200, 5),
       run(1, 1, 'a', 50, 20), run(1, 1, 'b', 100, 10),
       run(1, 2, 'a', 90, 10), run(1, 2, 'b', 100, 10),
     ];
-    expect(pairedRatio(runs, 1, 'a', 'b')).toEqual({ throughput: 0.5, p50: 2, p99: 2, rounds: 3, throughputSpread: 0.2 });
+    expect(loadRatio(runs, 1, 'a', 'b')).toEqual({ throughput: 0.5, p50: 2, p99: 2, rounds: 3, throughputSpread: 0.2 });
   });
 
   it('ignores rounds where one side is missing and other worker counts', () => {
     const runs = [run(1, 0, 'a', 100), run(1, 0, 'b', 100), run(1, 1, 'a', 10), run(2, 1, 'b', 100)];
-    expect(pairedRatio(runs, 1, 'a', 'b').rounds).toBe(1);
-    expect(pairedRatio(runs, 1, 'a', 'b').throughput).toBe(1);
+    expect(loadRatio(runs, 1, 'a', 'b').rounds).toBe(1);
+    expect(loadRatio(runs, 1, 'a', 'b').throughput).toBe(1);
+  });
+});
+
+describe('pairedRatio: any per-run figure, paired within rounds', () => {
+  it('picks each side\'s figure with its own function: the median of the per-round ratios and half their range', () => {
+    const runs = [run(1, 0, 'a', 100), run(1, 0, 'b', 100), run(1, 1, 'a', 100), run(1, 1, 'b', 100)];
+    // CPU per request: a 20 µs (round 0) and 22 (round 1), b 20 and 22 too, with b's picked as 10 µs more.
+    const ratio = pairedRatio(runs, 1, 'a', 'b', serverCpu, (other) => serverCpu(other) + 10);
+    expect(ratio.rounds).toBe(2);
+    expect(ratio.ratio).toBeCloseTo((20 / 30 + 22 / 32) / 2, 12);
+    expect(ratio.spread).toBeCloseTo((22 / 32 - 20 / 30) / 2, 12);
+  });
+
+  it('a round whose ratio is no number (no responses) counts for nothing; one round has no spread', () => {
+    const empty = { ...run(1, 1, 'a', 100), load: load(0) };
+    const runs = [run(1, 0, 'a', 100), run(1, 0, 'b', 100), empty, run(1, 1, 'b', 100)];
+    expect(pairedRatio(runs, 1, 'a', 'b', serverCpu)).toEqual({ ratio: 1, spread: Number.NaN, rounds: 1 });
   });
 });
 
@@ -212,12 +224,6 @@ describe('summarise', () => {
         : candidate);
     const met = target(cheaper);
     expect([met.targetMet, Number(met.ratio.toFixed(3))]).toEqual([true, 1.04]);
-  });
-
-  it('runs of an older file without CPU readings give NaN, not a made-up figure', () => {
-    const old = raw({ runs: raw().runs.map(({ cpu: _cpu, ...rest }) => rest as RunRecord) });
-    const row = summarise(old).cpu.find((candidate) => candidate.contender === 'app-line')!;
-    expect([row.serverMicroseconds, row.ratio]).toEqual([Number.NaN, Number.NaN]);
   });
 
   it.each([
@@ -322,18 +328,6 @@ describe('sliceRows: the target figure from alternating slices', () => {
     expect(text).toContain('0.950–1.050');
   });
 
-  it('slices without a pair (schema 6) are all target quads, with no control', () => {
-    const schema6 = quad(2, 0, [10, 12, 12, 10]).map((record) => ({ ...record, pair: undefined }));
-    const [row] = sliceRows(schema6);
-    expect(row).toMatchObject({ workers: 2, quads: 1, control: null });
-    expect(row.ratio).toBeCloseTo(1.2, 12);
-  });
-
-  it('no slices (an older results file): no rows, and no table', () => {
-    const summary = summarise(raw({ slices: undefined }));
-    expect(summary.slices).toEqual([]);
-    expect(renderText(raw({ slices: undefined }), summary)).not.toContain('alternating slices');
-  });
 });
 
 describe('quantile', () => {
@@ -392,11 +386,5 @@ describe('rendering', () => {
   it('the JSON holds the raw records and the summary', () => {
     const parsed = JSON.parse(toJson(results, summary)) as Record<string, unknown>;
     expect(Object.keys(parsed)).toEqual(expect.arrayContaining(['machine', 'options', 'runs', 'lossless', 'summary']));
-  });
-
-  it.each([
-    ['milliseconds dropped, colons made file-safe', '2026-11-25T19:40:12.345Z', '2026-11-25T19-40-12Z'],
-  ])('result file name: %s', (_name, date, stem) => {
-    expect(resultFileStem(date)).toBe(stem);
   });
 });
