@@ -1,7 +1,7 @@
 // CPU time per request of every contender, each against its own "metrics off", from the rounds.
 import type { RawResults } from './results';
-import { appId, datagramsPerRequest, exporterCpu, runsOf, serverCpu, withExporterCpu } from './run-figures';
-import { median, pairedRatio } from './statistics';
+import { appId, datagramsPerRequest, exporterCpu, serverCpu, withExporterCpu } from './run-figures';
+import { median, pairedRatio, runsOf } from './statistics';
 import { TARGETS } from './targets';
 
 export interface CpuRow {

@@ -13,6 +13,7 @@ import { startApp } from '../harness/stack';
 import { ArgsError, positive, readFlags } from './flags';
 import { describeMachine } from './machine';
 import { pinnedVersions } from './pins';
+import { median, quantile } from './statistics';
 import { totalCpuMicroseconds, workerPids } from './proc';
 
 type Mode = 'new connection' | 'kept alive';
@@ -86,12 +87,9 @@ async function drive(url: string, count: number, concurrency: number, mode: Mode
   return failures;
 }
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const quartiles = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return [sorted[Math.floor((sorted.length - 1) / 4)], sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]];
-};
-const range = (values: readonly number[]) => `${median(values).toFixed(0)} (${quartiles(values).map((v) => v.toFixed(0)).join('–')})`;
+/** The median and, in brackets, the quartiles. */
+const range = (values: readonly number[]) =>
+  `${median(values).toFixed(0)} (${[0.25, 0.75].map((q) => quantile(values, q).toFixed(0)).join('–')})`;
 
 async function main({ requests, rounds, concurrency, nodeProxyFile }: FrontDoorOptions): Promise<void> {
 

@@ -1,14 +1,9 @@
-// What each measured run gives per response (CPU time, datagrams), and the runs of one contender.
+// What each measured run gives per response: CPU time and datagrams.
 import type { RunRecord } from './results';
 import { median } from './statistics';
 
 /** The contender id of the app with metrics on in a packing mode (contenders.ts). */
 export const appId = (packing: string) => `app-${packing}`;
-
-/** The runs of one contender at one worker count. */
-export function runsOf(runs: readonly RunRecord[], workers: number, contender: string): RunRecord[] {
-  return runs.filter((run) => run.workers === workers && run.contender === contender);
-}
 
 /** The contender's own CPU time per response (µs). */
 export const serverCpu = (run: RunRecord) => run.cpu.serverMicroseconds / run.load.responses;

@@ -1,6 +1,5 @@
 // The statistics every table is built from: medians, quantiles, and ratios paired within a round.
 import type { RunRecord } from './results';
-import { runsOf } from './run-figures';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -22,6 +21,11 @@ export function quantile(values: readonly number[], q: number): number {
 /** Half the range of `values`: how far one sample can stray. NaN for fewer than two, never a reassuring 0. */
 export function halfRange(values: readonly number[]): number {
   return values.length > 1 ? (Math.max(...values) - Math.min(...values)) / 2 : Number.NaN;
+}
+
+/** The runs of one contender at one worker count. */
+export function runsOf(runs: readonly RunRecord[], workers: number, contender: string): RunRecord[] {
+  return runs.filter((run) => run.workers === workers && run.contender === contender);
 }
 
 export interface PairedRatio {

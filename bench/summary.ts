@@ -1,13 +1,13 @@
 // From the raw records of one run to the rows of every table: what the report prints and the JSON
 // keeps beside the records. Pure (no I/O, no clock), so fixed records pin every figure.
 import { cpuRows, type CpuRow } from './cpu-rows';
+import type { LoadResult } from './load';
 import { sliceRows, type SliceRow } from './quads';
 import { recommend, type Recommendation } from './recommendation';
-import type { LoadResult } from './load';
 import type { RawResults, RunRecord } from './results';
-import { appId, datagramsPerRequest, runsOf } from './run-figures';
+import { appId, datagramsPerRequest } from './run-figures';
 import { losslessRow, memoryRows, type LosslessRow, type MemoryRow } from './saturation-rows';
-import { halfRange, median, pairedRatio } from './statistics';
+import { halfRange, median, pairedRatio, runsOf } from './statistics';
 import { TARGETS } from './targets';
 
 export interface Stats {
