@@ -1,5 +1,6 @@
 // `npm run bench` flags -> frozen BenchOptions. Pure, so the defaults and --quick are unit-tested.
-// Every default is here, sized so that the full run stays under ~17 minutes on 2 cores.
+// Every default is here, sized so that the full run takes about twenty minutes on 2 cores.
+import { positive, readFlags, type FlagSpec } from './flags';
 
 export interface BenchOptions {
   /** Short durations for a smoke run; explicit flags still win. */
@@ -22,10 +23,6 @@ export interface BenchOptions {
   readonly losslessS: number;
   /** Where <date>.json, latest.json and latest.md go. */
   readonly outDir: string;
-}
-
-export class ArgsError extends Error {
-  override readonly name = 'ArgsError';
 }
 
 // Shorter runs and more rounds rather than the reverse: on a shared machine the median of more
@@ -67,47 +64,40 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--duration S] [--pairs 
   --warmup S             unmeasured seconds before each run (default ${FULL.warmupS})
   --out DIR              results directory (default bench/results)`;
 
-function positive(flag: string, raw: string | undefined, integer: boolean): number {
-  const value = Number(raw);
-  if (raw === undefined || raw === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new ArgsError(`${flag}: expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw ?? '')}`);
-  }
-  return value;
-}
+const FLAGS = {
+  quick: { type: 'boolean' },
+  duration: { type: 'string' },
+  pairs: { type: 'string' },
+  quads: { type: 'string' },
+  'lossless-duration': { type: 'string' },
+  workers: { type: 'string' },
+  connections: { type: 'string' },
+  warmup: { type: 'string' },
+  out: { type: 'string' },
+} as const satisfies FlagSpec;
 
-export function parseArgs(argv: readonly string[], defaultOutDir: string): BenchOptions {
-  const given = new Map<string, string>();
-  let quick = false;
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (arg === '--quick') {
-      quick = true;
-      continue;
-    }
-    const [flag, inline] = arg.split(/=(.*)/s, 2);
-    const known = ['--duration', '--pairs', '--quads', '--lossless-duration', '--workers', '--connections', '--warmup', '--out'];
-    if (!known.includes(flag)) throw new ArgsError(`unknown option ${JSON.stringify(arg)}\n${USAGE}`);
-    const value = inline ?? argv[(i += 1)];
-    if (value === undefined) throw new ArgsError(`${flag}: missing value`);
-    given.set(flag, value);
-  }
+export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): BenchOptions {
+  const flags = readFlags(argv, FLAGS, USAGE);
+  const quick = flags.boolean('quick');
   const base = quick ? QUICK : FULL;
-  const workersRaw = given.get('--workers');
+  const number = (name: keyof typeof FLAGS, integer: boolean, fallback: number) => {
+    const raw = flags.string(name);
+    return raw === undefined ? fallback : positive(`--${name}`, raw, integer);
+  };
+  const workersRaw = flags.string('workers');
   const workers = workersRaw === undefined
     ? [...base.workers]
     : workersRaw.split(',').map((part) => positive('--workers', part.trim(), true));
   return Object.freeze({
     quick,
-    durationS: given.has('--duration') ? positive('--duration', given.get('--duration'), false) : base.durationS,
-    warmupS: given.has('--warmup') ? positive('--warmup', given.get('--warmup'), false) : base.warmupS,
-    pairs: given.has('--pairs') ? positive('--pairs', given.get('--pairs'), true) : base.pairs,
-    quads: given.has('--quads') ? positive('--quads', given.get('--quads'), true) : base.quads,
+    durationS: number('duration', false, base.durationS),
+    warmupS: number('warmup', false, base.warmupS),
+    pairs: number('pairs', true, base.pairs),
+    quads: number('quads', true, base.quads),
     sliceS: base.sliceS,
     workers: Object.freeze([...new Set(workers)].sort((a, b) => a - b)),
-    connections: given.has('--connections') ? positive('--connections', given.get('--connections'), true) : base.connections,
-    losslessS: given.has('--lossless-duration')
-      ? positive('--lossless-duration', given.get('--lossless-duration'), false)
-      : base.losslessS,
-    outDir: given.get('--out') ?? defaultOutDir,
+    connections: number('connections', true, base.connections),
+    losslessS: number('lossless-duration', false, base.losslessS),
+    outDir: flags.string('out') ?? defaultOutDir,
   });
 }

@@ -10,7 +10,10 @@ import { startHaproxy, type Haproxy } from '../harness/haproxy';
 import { freeTcpPort, LOOPBACK } from '../harness/ports';
 import { start, stopAll, type Started } from '../harness/processes';
 import { startApp } from '../harness/stack';
+import { ArgsError, positive, readFlags } from './flags';
 import { describeMachine } from './machine';
+import { pinnedVersions } from './pins';
+import { median, quantile } from './statistics';
 import { totalCpuMicroseconds, workerPids } from './proc';
 
 type Mode = 'new connection' | 'kept alive';
@@ -23,9 +26,39 @@ interface Door {
   readonly pids: readonly number[];
 }
 
-function option(argv: readonly string[], name: string): string | undefined {
-  const index = argv.indexOf(name);
-  return index === -1 ? undefined : argv[index + 1];
+const USAGE = `Usage: npm run bench:front-door -- [--requests N] [--rounds N] [--concurrency N] [--node-proxy FILE]
+  --requests N       GET / per round and way (default 2000)
+  --rounds N         alternating rounds (default 6)
+  --concurrency N    requests at a time (default 8)
+  --node-proxy FILE  also measure the Node TCP proxy in FILE (taken from git history)
+  --help             this text`;
+
+interface FrontDoorOptions {
+  readonly requests: number;
+  readonly rounds: number;
+  readonly concurrency: number;
+  readonly nodeProxyFile: string | undefined;
+}
+
+function parseFrontDoorArgs(argv: readonly string[]): FrontDoorOptions | 'help' {
+  const flags = readFlags(argv, {
+    requests: { type: 'string' },
+    rounds: { type: 'string' },
+    concurrency: { type: 'string' },
+    'node-proxy': { type: 'string' },
+    help: { type: 'boolean' },
+  }, USAGE);
+  if (flags.boolean('help')) return 'help';
+  const count = (name: string, fallback: number) => {
+    const raw = flags.string(name);
+    return raw === undefined ? fallback : positive(`--${name}`, raw, true);
+  };
+  return {
+    requests: count('requests', 2000),
+    rounds: count('rounds', 6),
+    concurrency: count('concurrency', 8),
+    nodeProxyFile: flags.string('node-proxy'),
+  };
 }
 
 /** `count` GETs of /, `concurrency` at a time, each on a new connection or on kept-alive ones. */
@@ -54,18 +87,11 @@ async function drive(url: string, count: number, concurrency: number, mode: Mode
   return failures;
 }
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const quartiles = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return [sorted[Math.floor((sorted.length - 1) / 4)], sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]];
-};
-const range = (values: readonly number[]) => `${median(values).toFixed(0)} (${quartiles(values).map((v) => v.toFixed(0)).join('–')})`;
+/** The median and, in brackets, the quartiles. */
+const range = (values: readonly number[]) =>
+  `${median(values).toFixed(0)} (${[0.25, 0.75].map((q) => quantile(values, q).toFixed(0)).join('–')})`;
 
-async function main(argv: readonly string[]): Promise<void> {
-  const requests = Number(option(argv, '--requests') ?? 2000);
-  const rounds = Number(option(argv, '--rounds') ?? 6);
-  const concurrency = Number(option(argv, '--concurrency') ?? 8);
-  const nodeProxyFile = option(argv, '--node-proxy');
+async function main({ requests, rounds, concurrency, nodeProxyFile }: FrontDoorOptions): Promise<void> {
 
   const metricsPort = await freeTcpPort();
   const app = await startApp(['--metrics-bind', `${LOOPBACK}:${metricsPort}`, '--proxy-protocol'], { workers: 2 });
@@ -73,7 +99,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const haproxy: Haproxy = await startHaproxy({ replicas: [{ host: LOOPBACK, port: app.port, metricsPort }] });
   const doors: Door[] = [
     { name: 'none (the app directly)', url: app.url, pids: [] },
-    { name: 'HAProxy 3.0.11', url: haproxy.url, pids: [haproxy.process.pid] },
+    { name: `HAProxy ${pinnedVersions().HAPROXY_VERSION ?? ''}`.trim(), url: haproxy.url, pids: [haproxy.process.pid] },
   ];
   let nodeProxy: Started | undefined;
   if (nodeProxyFile) {
@@ -124,7 +150,19 @@ async function main(argv: readonly string[]): Promise<void> {
   await stopAll();
 }
 
-main(process.argv.slice(2)).catch(async (error: Error) => {
+let options: FrontDoorOptions | 'help';
+try {
+  options = parseFrontDoorArgs(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof ArgsError)) throw error;
+  process.stderr.write(`bench:front-door: ${error.message}\n`);
+  process.exit(2);
+}
+if (options === 'help') {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+main(options).catch(async (error: Error) => {
   process.stderr.write(`${error.stack ?? error.message}\n`);
   await stopAll();
   process.exit(1);

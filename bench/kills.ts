@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import type { StatsdPacking } from '../app/src/config';
 import { startApp, startStatsdExporter, type App } from '../harness/stack';
 import { APP_LABEL, appStatsdArgs, CLEAN_ENV } from './contenders';
+import { ArgsError, positive, readFlags } from './flags';
 import { runLoad } from './load';
 import { settledCounters } from './lossless';
 import { cpuMicroseconds, workerPids } from './proc';
@@ -92,8 +93,31 @@ export async function runKills(options: KillOptions, log: (line: string) => void
   }
 }
 
+const USAGE = `Usage: node --require ts-node/register bench/kills.ts [--rounds N]
+  --rounds N  rounds of ${KILL_DEFAULTS.requests} requests, one worker killed in each (default ${KILL_DEFAULTS.rounds})
+  --help      this text`;
+
+/** The rounds asked for on the command line; 'help' for --help. */
+function parseKillArgs(argv: readonly string[]): number | 'help' {
+  const flags = readFlags(argv, { rounds: { type: 'string' }, help: { type: 'boolean' } }, USAGE);
+  if (flags.boolean('help')) return 'help';
+  const raw = flags.string('rounds');
+  return raw === undefined ? KILL_DEFAULTS.rounds : positive('--rounds', raw, true);
+}
+
 if (require.main === module) {
-  const rounds = Number(process.argv[2] ?? KILL_DEFAULTS.rounds);
+  let rounds: number | 'help';
+  try {
+    rounds = parseKillArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ArgsError)) throw error;
+    process.stderr.write(`bench/kills.ts: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (rounds === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   runKills({ ...KILL_DEFAULTS, rounds }, (line) => process.stderr.write(`${line}\n`))
     .then((record) => {
       const answered = record.rounds.reduce((sum, r) => sum + r.answered, 0);

@@ -1,6 +1,6 @@
 // `npm run bench`: what the StatsD instrumentation costs, whether any metric is lost, and how the
-// app compares with its peers, in one run on one machine. Prints the table, writes
-// <out>/<date>.json, latest.json and latest.md. Reports numbers; never asserts timings.
+// app compares with its peers, in one run on one machine. Prints the table, writes <out>/latest.json
+// and latest.md (each run replaces the last: git keeps the history). Reports numbers; never asserts timings.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -9,15 +9,18 @@ import { maxDatagramBytesTo } from '../app/src/statsd/socket';
 import { LOOPBACK } from '../harness/ports';
 import { stopAll } from '../harness/processes';
 import { requireTool, ROOT, startStatsdExporter } from '../harness/stack';
-import { ArgsError, parseArgs, USAGE, type BenchOptions } from './args';
+import { parseBenchArgs, USAGE, type BenchOptions } from './args';
 import { contenders } from './contenders';
 import { startDiscardingSink } from './discard';
+import { ArgsError } from './flags';
 import { KILL_DEFAULTS, KILL_QUICK, runKills } from './kills';
 import { runLossless, runMemoryControl } from './lossless';
 import { describeMachine, roundedLoadAverage, startCpuAccounting } from './machine';
-import { renderMarkdown, renderText, resultFileStem, summarise, toJson } from './report';
+import { pinnedVersions } from './pins';
+import { renderMarkdown, renderText, toJson } from './render';
 import { SCHEMA, type LosslessRecord, type RawResults } from './results';
 import { runRounds } from './rounds';
+import { summarise } from './summary';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -27,13 +30,7 @@ function packageVersion(name: string): string {
 
 /** Versions of the programs measured, from the one pin file (what install-tools.sh installed). */
 function tools(): Record<string, string> {
-  const pins = Object.fromEntries(
-    readFileSync(path.join(ROOT, 'scripts', 'versions.env'), 'utf8')
-      .split('\n')
-      .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
-      .filter((match): match is RegExpExecArray => match !== null)
-      .map((match) => [match[1], match[2]]),
-  );
+  const pins = pinnedVersions();
   return {
     autocannon: packageVersion('autocannon'),
     statsd_exporter: pins.STATSD_EXPORTER_VERSION ?? 'unknown',
@@ -112,12 +109,9 @@ async function bench(options: BenchOptions): Promise<void> {
   process.stdout.write(`\n${renderText(raw, summary)}`);
 
   mkdirSync(options.outDir, { recursive: true });
-  const json = toJson(raw, summary);
-  const dated = path.join(options.outDir, `${resultFileStem(machine.date)}.json`);
-  writeFileSync(dated, json);
-  writeFileSync(path.join(options.outDir, 'latest.json'), json);
+  writeFileSync(path.join(options.outDir, 'latest.json'), toJson(raw, summary));
   writeFileSync(path.join(options.outDir, 'latest.md'), renderMarkdown(raw, summary));
-  log(`bench: wrote ${dated}, latest.json and latest.md in ${options.outDir}`);
+  log(`bench: wrote latest.json and latest.md in ${options.outDir}`);
 }
 
 async function main(): Promise<void> {
@@ -129,7 +123,7 @@ async function main(): Promise<void> {
   try {
     // A smoke run must not overwrite the committed results with meaningless numbers.
     const quick = process.argv.includes('--quick');
-    options = parseArgs(process.argv.slice(2), quick ? path.join(tmpdir(), 'gunicorn-statsd-bench') : path.join(ROOT, 'bench', 'results'));
+    options = parseBenchArgs(process.argv.slice(2), quick ? path.join(tmpdir(), 'gunicorn-statsd-bench') : path.join(ROOT, 'bench', 'results'));
   } catch (error) {
     if (!(error instanceof ArgsError)) throw error;
     log(`bench: ${error.message}`);

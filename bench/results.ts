@@ -1,10 +1,13 @@
-// The shape of bench/results/*.json: what one run measured (raw) and what report.ts derives from it.
-// Bump SCHEMA when a field changes meaning, so old files are not compared with new ones blindly.
+// The shape of bench/results/latest.json: what one run measured. summary.ts derives the tables from it.
+// Bump SCHEMA when a field changes meaning, so a file is never read as something it is not.
 import type { BenchOptions } from './args';
 import type { LoadResult } from './load';
 import type { CpuShare, Machine } from './machine';
 
 export const SCHEMA = 8;
+
+/** The oldest schema the report reads: 7 differs from 8 only in having no `kills` record. */
+export const OLDEST_READABLE_SCHEMA = 7;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -40,8 +43,7 @@ export type SlicePair = 'target' | 'control';
 /** One slice of the alternating quads (slices.ts): a second or so of load on one app. */
 export interface SliceRecord {
   readonly workers: number;
-  /** Absent in results of schema 6, which ran target quads only. */
-  readonly pair?: SlicePair;
+  readonly pair: SlicePair;
   readonly quad: number;
   /** 0..3 within the quad: off, on, on, off. */
   readonly position: number;
@@ -122,12 +124,12 @@ export interface RawResults {
   /** The `buffer` packing's largest datagram to the bench's exporter (on loopback). */
   readonly maxDatagramBytes: number;
   readonly runs: readonly RunRecord[];
-  /** The target figure's alternating slices; absent in results of schema 5 and older. */
-  readonly slices?: readonly SliceRecord[];
+  /** The target figure's alternating slices, target and control quads. */
+  readonly slices: readonly SliceRecord[];
   readonly lossless: readonly LosslessRecord[];
-  /** Saturation with a worker SIGKILLed in each round; absent in results of schema 7 and older. */
+  /** Saturation with a worker SIGKILLed in each round; absent in schema 7. */
   readonly kills?: KillRecord;
-  readonly memoryControl: MemoryControlRecord | null;
+  readonly memoryControl: MemoryControlRecord;
   readonly loadAverageEnd: readonly number[];
   /** How the machine's CPU time was spent during the run; null where /proc is unreadable. */
   readonly cpu: CpuShare | null;

@@ -1,23 +1,22 @@
 // The target figure, measured a second way: metrics off and on (the default packing, into the
 // exporter) in short alternating slices, off-on-on-off, many times over. On a shared virtual
-// machine the CPU time a request costs drifts by tens of per cent within a minute, as other
-// guests come and go; runs seconds apart (the rounds) catch different moments of that drift, while
-// the four slices of a quad fall within a few seconds and in mirrored order, so a steady drift
-// weighs on both sides equally. The ratio of each quad is one sample; the report gives their median
-// and quartiles.
+// machine the CPU time a request costs drifts within a minute as other guests come and go; runs
+// seconds apart (the rounds) catch different moments of that drift, while the four slices of a
+// quad fall within a few seconds and in mirrored order, so a steady drift weighs on both sides
+// equally. The ratio of each quad is one sample; the report gives their median and quartiles.
 //
 // After the target quads come as many control quads: the same metrics-off app against a second
 // one, started with the same flags. Nothing differs between them, so the control's ratios show how
 // far from 1 this machine puts a difference of nothing: a target figure inside that spread is not
 // told apart from no cost at all. The two series run one after the other, not interleaved, so that
 // in both each app serves two slices in a row and then rests for two. Interleaved, the apps
-// compared with metrics off rested three times as long before their slices, and cost more per
-// request in them: the control itself read about 1.10× with one worker. No mirroring of the order
-// removes that bias; equal rests do.
+// compared with metrics off would rest three times as long before their slices, and an app that
+// has rested costs more per request in its next slice: no mirroring of the order removes that
+// bias; equal rests do.
 import type { BenchOptions } from './args';
 import { runLoad } from './load';
 import { totalCpuMicroseconds, workerPids } from './proc';
-import { quadRatio } from './report';
+import { quadRatio } from './quads';
 import type { SlicePair, SliceRecord } from './results';
 import type { App } from '../harness/stack';
 

@@ -4,6 +4,9 @@
 import cluster from 'node:cluster';
 import type { RequestListener } from 'node:http';
 import { createServer } from 'node:http';
+import { ArgsError, positive, readFlags } from '../flags';
+
+const USAGE = 'Usage: node --require ts-node/register bench/peers/<peer>.ts --bind HOST:PORT --workers N';
 
 interface PeerArgs {
   host: string;
@@ -12,18 +15,29 @@ interface PeerArgs {
 }
 
 function parsePeerArgs(argv: readonly string[]): PeerArgs {
-  const value = (flag: string) => {
-    const index = argv.indexOf(flag);
-    if (index < 0 || argv[index + 1] === undefined) throw new Error(`peer: ${flag} is required`);
-    return argv[index + 1];
+  const flags = readFlags(argv, { bind: { type: 'string' }, workers: { type: 'string' } }, USAGE);
+  const required = (flag: string) => {
+    const value = flags.string(flag);
+    if (value === undefined) throw new ArgsError(`--${flag} is required\n${USAGE}`);
+    return value;
   };
-  const [host, port] = value('--bind').split(/:(?=\d+$)/);
-  return { host, port: Number(port), workers: Number(value('--workers')) };
+  const bind = required('bind');
+  const address = /^(.+):(\d+)$/.exec(bind);
+  if (!address) throw new ArgsError(`--bind: expected HOST:PORT, got ${JSON.stringify(bind)}`);
+  return { host: address[1], port: positive('--bind', address[2], true), workers: positive('--workers', required('workers'), true) };
 }
 
 /** Starts the primary (forks, logs, stops workers on SIGTERM) or, in a worker, serves `listener`. */
 export function runClusterPeer(name: string, makeListener: () => RequestListener): void {
-  const { host, port, workers } = parsePeerArgs(process.argv.slice(2));
+  let args: PeerArgs;
+  try {
+    args = parsePeerArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ArgsError)) throw error;
+    process.stderr.write(`[${name}] ${error.message}\n`);
+    process.exit(2);
+  }
+  const { host, port, workers } = args;
   if (cluster.isPrimary) {
     let stopping = false;
     for (let i = 0; i < workers; i += 1) {

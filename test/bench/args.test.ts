@@ -1,10 +1,11 @@
 // bench/args.ts: the full run's defaults, --quick, explicit flags over --quick, and one message per bad flag.
 import { describe, expect, it } from 'vitest';
-import { ArgsError, FULL, parseArgs, QUICK } from '../../bench/args';
+import { FULL, parseBenchArgs, QUICK } from '../../bench/args';
+import { ArgsError } from '../../bench/flags';
 
 const OUT = '/tmp/bench-out';
 
-describe('parseArgs', () => {
+describe('parseBenchArgs', () => {
   it.each([
     ['no flags: the full run', [], { ...FULL, quick: false, outDir: OUT }],
     ['--quick: short durations', ['--quick'], { ...QUICK, quick: true, outDir: OUT }],
@@ -13,7 +14,7 @@ describe('parseArgs', () => {
     ['--quads', ['--quads', '8'], { ...FULL, quick: false, quads: 8, outDir: OUT }],
     ['--lossless-duration and --out', ['--lossless-duration', '5', '--out', '/x'], { ...FULL, quick: false, losslessS: 5, outDir: '/x' }],
   ])('%s', (_name, argv, expected) => {
-    expect(parseArgs(argv, OUT)).toEqual(expected);
+    expect(parseBenchArgs(argv, OUT)).toEqual(expected);
   });
 
   it.each([
@@ -23,10 +24,10 @@ describe('parseArgs', () => {
     ['a worker list with a word', ['--workers', '1,two'], '--workers: expected a positive integer, got "two"'],
     ['a flag without its value', ['--duration'], '--duration: missing value'],
   ])('rejects %s', (_name, argv, message) => {
-    expect(() => parseArgs(argv, OUT)).toThrow(new ArgsError(message));
+    expect(() => parseBenchArgs(argv, OUT)).toThrow(new ArgsError(message));
   });
 
   it('rejects an unknown flag, showing the usage', () => {
-    expect(() => parseArgs(['--fast'], OUT)).toThrow(/unknown option "--fast"\nUsage: npm run bench/);
+    expect(() => parseBenchArgs(['--fast'], OUT)).toThrow(/unknown option "--fast"\nUsage: npm run bench/);
   });
 });

@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderLatest } from '../../bench/render-latest';
+import { SCHEMA } from '../../bench/results';
 import { start, stopAll } from '../../harness/processes';
 import { requireTool, ROOT } from '../../harness/stack';
 
@@ -41,13 +43,12 @@ describe('npm run bench -- --quick', () => {
     }
   });
 
-  it('writes <date>.json identical to latest.json, and latest.md', () => {
-    const files = readdirSync(outDir).sort();
-    expect(files).toEqual(expect.arrayContaining(['latest.json', 'latest.md']));
-    const dated = files.filter((file) => /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json$/.test(file));
-    expect(dated).toHaveLength(1);
-    expect(readFileSync(path.join(outDir, dated[0]), 'utf8')).toBe(readFileSync(path.join(outDir, 'latest.json'), 'utf8'));
-    expect(readFileSync(path.join(outDir, 'latest.md'), 'utf8')).toMatch(/^\| server \| workers \| on req\/s /m);
+  it('writes latest.json and latest.md and nothing else, latest.md again from latest.json byte for byte', () => {
+    expect(readdirSync(outDir).sort()).toEqual(['latest.json', 'latest.md']);
+    expect(results.schema).toBe(SCHEMA);
+    const markdown = readFileSync(path.join(outDir, 'latest.md'), 'utf8');
+    expect(renderLatest(outDir)).toBe(markdown);
+    expect(markdown).toMatch(/^\| server \| workers \| on req\/s /m);
   });
 
   it('records the machine and how busy it was', () => {
@@ -127,6 +128,12 @@ describe('npm run bench -- --quick', () => {
       [...PACKINGS, 'off'].flatMap((packing) => [packing, packing]).sort(),
     );
     for (const row of results.summary.memory) expect(row.endKiB).toBeGreaterThan(0);
+  });
+
+  it('ran the saturation with kills and gave its row in the nothing-lost table', () => {
+    expect(results.kills.rounds).toHaveLength(1);
+    expect(results.kills.rounds[0].answered).toBeGreaterThan(0);
+    expect(readFileSync(path.join(outDir, 'latest.md'), 'utf8')).toMatch(/^\| \w+, 1 kill \| 2 \| /m);
   });
 
   it('names a recommended packing with its reasons', () => {
