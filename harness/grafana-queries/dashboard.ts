@@ -1,145 +1,59 @@
-// The dashboard JSON as the renderer reads it: the fields Grafana's classic model gives a panel,
-// the flattening of rows, and Grafana's grid geometry (24 columns, 30 px rows, 8 px gaps).
+// The committed dashboard read through Grafana's own published types (@grafana/schema, the types
+// dashboards/ builds it with): its panels in grid order, each panel's Prometheus queries and each
+// variable's query. No model of its own: where the schema leaves a field open (a target's fields
+// belong to its datasource plugin), the fields read here are checked as they are read.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { Dashboard, DataQuery, Panel, RowPanel, VariableModel } from '@grafana/schema';
 
 export const DASHBOARD_FILE = path.resolve(__dirname, '..', '..', 'etc', 'dashboards', 'gunicorn.json');
 
-export interface DataSourceRef {
-  type?: string;
-  uid?: string;
-}
+/** A panel of the dashboard's list: a row or a panel that shows data. */
+export type AnyPanel = Panel | RowPanel;
 
-export interface Target {
-  refId: string;
+/** A Prometheus query as a panel stores it: the schema's common query fields and the plugin's own. */
+export interface PrometheusTarget extends DataQuery {
   expr: string;
   legendFormat?: string;
   instant?: boolean;
   range?: boolean;
-  hide?: boolean;
+  /** The query's "Min step". */
   interval?: string;
-  datasource?: DataSourceRef;
-}
-
-export interface ThresholdStep {
-  color: string;
-  value: number | null;
-}
-
-export interface ValueMapping {
-  type: string;
-  options: Record<string, { text?: string; color?: string; index?: number }>;
-}
-
-export interface FieldOverride {
-  matcher: { id: string; options: string };
-  properties: { id: string; value: unknown }[];
-}
-
-export interface FieldConfig {
-  defaults: {
-    unit?: string;
-    decimals?: number;
-    min?: number;
-    max?: number;
-    color?: { mode: string; fixedColor?: string };
-    thresholds?: { mode: string; steps: ThresholdStep[] };
-    mappings?: ValueMapping[];
-    custom?: Record<string, unknown>;
-  };
-  overrides?: FieldOverride[];
-}
-
-export interface GridPos {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-export interface Panel {
-  id: number;
-  type: string;
-  title: string;
-  description?: string;
-  gridPos: GridPos;
-  datasource?: DataSourceRef;
-  targets?: Target[];
-  fieldConfig?: FieldConfig;
-  options?: Record<string, unknown>;
-  interval?: string;
-  maxDataPoints?: number;
-  collapsed?: boolean;
-  panels?: Panel[];
-}
-
-export interface VariableModel {
-  name: string;
-  type: string;
-  label?: string;
-  datasource?: { type?: string; uid?: string } | null;
-  query?: string | { query?: string };
-  definition?: string;
-  multi?: boolean;
-  includeAll?: boolean;
-  allValue?: string | null;
-  current?: { text?: string | string[]; value?: string | string[] };
-  regex?: string;
-  sort?: number;
-}
-
-export interface Dashboard {
-  uid: string;
-  title: string;
-  schemaVersion: number;
-  panels: Panel[];
-  templating?: { list: VariableModel[] };
 }
 
 export function loadDashboard(file = DASHBOARD_FILE): Dashboard {
   return JSON.parse(readFileSync(file, 'utf8')) as Dashboard;
 }
 
+export function isRow(panel: AnyPanel): panel is RowPanel {
+  return panel.type === 'row';
+}
+
 /** Every panel in grid order, rows included, with the panels of collapsed rows after their row. */
-export function flattenPanels(panels: readonly Panel[]): Panel[] {
-  const flat: Panel[] = [];
-  for (const panel of panels) {
-    flat.push(panel);
-    if (panel.type === 'row' && panel.panels) flat.push(...panel.panels);
-  }
-  return flat;
+export function flattenPanels(panels: readonly AnyPanel[]): AnyPanel[] {
+  return panels.flatMap((panel) => (isRow(panel) ? [panel, ...panel.panels] : [panel]));
+}
+
+/** The panels that run queries, in grid order. */
+export function dataPanels(dashboard: Dashboard): Panel[] {
+  return flattenPanels(dashboard.panels ?? []).filter((panel): panel is Panel => !isRow(panel));
+}
+
+/** The panel's targets as Prometheus queries; a target without a refId or an expression is an error. */
+export function prometheusTargets(panel: Panel): PrometheusTarget[] {
+  return (panel.targets ?? []).map((target, index) => {
+    if (typeof target.refId !== 'string' || typeof target.expr !== 'string') {
+      throw new Error(`panel "${panel.title ?? panel.id}": target ${index + 1} has no refId or no expr: not a Prometheus query`);
+    }
+    return target as unknown as PrometheusTarget;
+  });
 }
 
 /** The variable's query text, whichever of Grafana's two shapes it is stored in. */
 export function variableQuery(variable: VariableModel): string {
-  if (typeof variable.query === 'string') return variable.query;
-  return variable.query?.query ?? variable.definition ?? '';
-}
-
-// Grafana's react-grid-layout: 24 columns, rows of 30 px, 8 px between cells, no outer padding.
-export const GRID_COLUMNS = 24;
-export const GRID_CELL_HEIGHT = 30;
-export const GRID_CELL_MARGIN = 8;
-
-export interface PixelBox {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
-
-export function panelBox(grid: GridPos, containerWidth: number): PixelBox {
-  const column = (containerWidth - GRID_CELL_MARGIN * (GRID_COLUMNS - 1)) / GRID_COLUMNS;
-  return {
-    left: Math.round(grid.x * (column + GRID_CELL_MARGIN)),
-    top: Math.round(grid.y * (GRID_CELL_HEIGHT + GRID_CELL_MARGIN)),
-    width: Math.round(grid.w * column + Math.max(0, grid.w - 1) * GRID_CELL_MARGIN),
-    height: Math.round(grid.h * GRID_CELL_HEIGHT + Math.max(0, grid.h - 1) * GRID_CELL_MARGIN),
-  };
-}
-
-/** Height in pixels of the grid holding these panels. */
-export function gridHeight(panels: readonly Panel[]): number {
-  const rows = Math.max(0, ...panels.map((p) => p.gridPos.y + p.gridPos.h));
-  return rows * (GRID_CELL_HEIGHT + GRID_CELL_MARGIN) - GRID_CELL_MARGIN;
+  const { query } = variable;
+  if (typeof query === 'string') return query;
+  if (typeof query?.query === 'string') return query.query;
+  const definition = (variable as { definition?: unknown }).definition;
+  return typeof definition === 'string' ? definition : '';
 }

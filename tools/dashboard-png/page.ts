@@ -1,13 +1,21 @@
 // Builds the HTML page: the panels' data and display options as a JSON model, uPlot and its CSS,
 // units.ts and client.ts transpiled in, a dark Grafana-like stylesheet. Also decides, before
-// anything is drawn, which panels or options the page cannot draw faithfully.
+// anything is drawn, which panels or options the page cannot draw faithfully: those are drawn as
+// a labelled placeholder instead.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { FieldConfigSource, Panel, Threshold, ValueMapping } from '@grafana/schema';
 import * as ts from 'typescript';
+import { isRow, type AnyPanel } from '../../harness/grafana-queries/dashboard';
+import { GRID_WIDTH, gridHeight, gridPosOf, panelBox, SCREEN_WIDTH, type PixelBox } from '../../harness/grafana-queries/grid';
+import type { PanelData, ResolvedVariable, TimeRange } from '../../harness/grafana-queries/queries';
 import { CALC_TITLES, KNOWN_CALCS, reduce } from './calcs';
-import { gridHeight, panelBox, type FieldOverride, type Panel, type PixelBox, type ThresholdStep, type ValueMapping } from './dashboard';
-import { DRAWN_PANEL_TYPES, type PanelData, type ResolvedVariable, type TimeRange } from './queries';
 import { KNOWN_UNITS } from './units';
+
+type FieldOverride = FieldConfigSource['overrides'][number];
+
+/** Panel types the page draws; a panel of any other type is drawn as a placeholder. */
+export const DRAWN_PANEL_TYPES: readonly string[] = ['timeseries', 'stat', 'bargauge', 'row'];
 
 const UPLOT_DIR = path.dirname(require.resolve('uplot/package.json'));
 
@@ -34,7 +42,7 @@ export interface PagePanel {
   max?: number;
   colorMode: string;
   fixedColor?: string;
-  thresholds: ThresholdStep[];
+  thresholds: Threshold[];
   thresholdsStyle: string;
   mappings: ValueMapping[];
   custom: Record<string, unknown>;
@@ -45,7 +53,7 @@ export interface PagePanel {
   series: PageSeries[];
   legendCalcs: { id: string; title: string }[];
   errors: string[];
-  /** Set when the page does not draw this panel: the reason, shown in its place. */
+  /** Set when the page does not draw this panel: the reason, shown in a placeholder in its place. */
   unsupported?: string;
 }
 
@@ -59,20 +67,18 @@ export interface PageModel {
   panels: PagePanel[];
 }
 
-/** Page width in CSS pixels, and the 16 px of canvas padding Grafana leaves around the grid. */
-export const PAGE_WIDTH = 1600;
-export const PAGE_PADDING = 16;
-export const GRID_WIDTH = PAGE_WIDTH - 2 * PAGE_PADDING;
+/** Page width in CSS pixels: the screen the grid's geometry assumes. */
+export const PAGE_WIDTH = SCREEN_WIDTH;
 
 const SUPPORTED_OVERRIDE_MATCHERS = ['byName', 'byFrameRefID', 'byRegexp'];
 const SUPPORTED_OVERRIDE_PROPERTIES = ['color', 'displayName'];
 const SUPPORTED_THRESHOLD_STYLES = ['off', 'line', 'dashed', 'area', 'line+area', 'dashed+area'];
 
 /** Why the page cannot draw this panel as Grafana would, or [] when it can. */
-export function undrawableReasons(panel: Panel): string[] {
+export function undrawableReasons(panel: AnyPanel): string[] {
   const reasons: string[] = [];
   if (!DRAWN_PANEL_TYPES.includes(panel.type)) return [`panel type "${panel.type}" is not drawn by the renderer`];
-  if (panel.type === 'row') return [];
+  if (isRow(panel)) return [];
   const defaults = panel.fieldConfig?.defaults ?? {};
   const custom = (defaults.custom ?? {}) as Record<string, unknown>;
   const options = (panel.options ?? {}) as Record<string, unknown>;
@@ -84,6 +90,9 @@ export function undrawableReasons(panel: Panel): string[] {
     for (const property of override.properties) {
       if (!SUPPORTED_OVERRIDE_PROPERTIES.includes(property.id)) reasons.push(`override property "${property.id}"`);
     }
+  }
+  for (const mapping of defaults.mappings ?? []) {
+    if ((mapping.type as string) !== 'value') reasons.push(`value mapping of type "${mapping.type}"`);
   }
   const stacking = (custom.stacking as { mode?: string } | undefined)?.mode;
   if (stacking && stacking !== 'none') reasons.push(`stacking "${stacking}"`);
@@ -119,7 +128,7 @@ function overrideMatches(override: FieldOverride, name: string, refId: string): 
     case 'byFrameRefID':
       return override.matcher.options === refId;
     case 'byRegexp':
-      return new RegExp(override.matcher.options).test(name);
+      return new RegExp(String(override.matcher.options)).test(name);
     default:
       return false;
   }
@@ -173,10 +182,10 @@ export function buildPanelModel(data: PanelData, range: TimeRange): PagePanel {
   });
   const custom = (defaults.custom ?? {}) as Record<string, unknown>;
   return {
-    id: panel.id,
+    id: panel.id ?? 0,
     type: panel.type,
-    title: panel.title,
-    box: panelBox(panel.gridPos, GRID_WIDTH),
+    title: panel.title ?? '',
+    box: panelBox(gridPosOf(panel), GRID_WIDTH),
     unit: defaults.unit ?? 'none',
     decimals: defaults.decimals,
     min: defaults.min,
@@ -239,7 +248,7 @@ export function pageModel(options: {
   variables: readonly ResolvedVariable[];
   provenance: string;
   panels: readonly PagePanel[];
-  allPanels: readonly Panel[];
+  allPanels: readonly AnyPanel[];
 }): PageModel {
   const fmt = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return {
