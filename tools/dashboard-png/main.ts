@@ -1,10 +1,10 @@
 // `npm run dashboard:png`: a real run of the stack, natively, drawn to dashboard.png.
 // statsd_exporter (committed mapping) and Prometheus (committed config, targets on loopback,
 // scrape interval shortened) are started, the built app (two workers, prefix flask_app) is put
-// under request-script.sh load for --minutes, with a few real events on the way (TTIN, TTOU and
-// HUP to the master; requests to /exception) so the workers and server-log panels show changes,
-// then every panel of the committed dashboard is queried and drawn, and everything started here
-// is stopped.
+// behind HAProxy under request-script.sh load for --minutes, with a few real events on the way
+// (TTIN, TTOU and HUP to the master; requests to /exception) so the workers and server-log panels
+// show changes, then every panel of the committed dashboard is queried and drawn, and everything
+// started here is stopped.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -91,6 +91,9 @@ export function undrawableReasons(panel: AnyPanel): string[] {
       if (!SUPPORTED_OVERRIDE_PROPERTIES.includes(property.id)) reasons.push(`override property "${property.id}"`);
     }
   }
+  if (panel.transformations?.length) reasons.push('transformations');
+  if (panel.timeFrom || panel.timeShift) reasons.push('a time range of its own (timeFrom, timeShift)');
+  if (panel.repeat) reasons.push(`repeated by variable "${panel.repeat}"`);
   for (const mapping of defaults.mappings ?? []) {
     if ((mapping.type as string) !== 'value') reasons.push(`value mapping of type "${mapping.type}"`);
   }
