@@ -8,7 +8,7 @@ import { screenshot } from './browser';
 import { DASHBOARD_FILE, flattenPanels, isRow, loadDashboard } from '../../harness/grafana-queries/dashboard';
 import { DEFAULT_SCRAPE_INTERVAL } from '../../harness/grafana-queries/interpolate';
 import { resolveVariables, runPanelQueries, type VariableOverrides } from '../../harness/grafana-queries/queries';
-import { buildPage, buildPanelModel, PAGE_WIDTH, pageModel, undrawableReasons } from './page';
+import { buildPage, buildPanelModel, PAGE_WIDTH, pageModel } from './page';
 
 const DATASOURCES_FILE = path.resolve(__dirname, '..', '..', 'etc', 'grafana', 'datasources.yaml');
 
@@ -32,7 +32,7 @@ export interface RenderOptions {
 export interface RenderResult {
   /** Panels whose queries returned no series (or failed), each as "title: why". */
   emptyPanels: string[];
-  /** Panels drawn as a labelled placeholder because the imitation does not draw them, as "title: why". */
+  /** Panels drawn as a labelled placeholder because the imitation does not draw them, as "title: label". */
   placeholders: string[];
   /** What the page met while drawing (a colour it does not know, a panel that failed), one per line. */
   problems: string[];
@@ -56,11 +56,8 @@ export async function renderDashboard(options: RenderOptions): Promise<RenderRes
   const panels = flattenPanels(dashboard.panels ?? []);
 
   const emptyPanels: string[] = [];
-  const placeholders: string[] = [];
   const models = [];
   for (const panel of panels) {
-    const reasons = undrawableReasons(panel);
-    if (reasons.length) placeholders.push(`${panel.title}: ${reasons.join('; ')}`);
     if (isRow(panel)) {
       models.push(buildPanelModel({ panel, series: [], runs: [] }, range));
       continue;
@@ -77,7 +74,7 @@ export async function renderDashboard(options: RenderOptions): Promise<RenderRes
       `substituted as Grafana does ($__rate_interval with a ${scrapeInterval} scrape interval), run against a real ` +
       `Prometheus; time series drawn with uPlot. Not a Grafana screenshot.`;
   const model = pageModel({ title: dashboard.title ?? '', range, variables, provenance, panels: models, allPanels: panels });
-  const { problems } = await screenshot(buildPage(model), options.out, PAGE_WIDTH);
+  const { problems, placeholders } = await screenshot(buildPage(model), options.out, PAGE_WIDTH);
 
   for (const line of placeholders) process.stderr.write(`dashboard-png: drawn as a placeholder: ${line}\n`);
   for (const line of emptyPanels) process.stderr.write(`dashboard-png: empty: ${line}\n`);
