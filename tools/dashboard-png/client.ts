@@ -3,6 +3,9 @@
 // boxes, time series with uPlot, stats and bar gauges as values — in a dark Grafana-like theme.
 // A panel it cannot draw gets a labelled placeholder. Sets window.__renderDone when finished and
 // lists in window.__problems what it met while drawing (a colour it does not know, a failed panel).
+// The panel's options and field config come typed by @grafana/schema; fields whose type is one of
+// the schema's enums are read as the strings they are stored as, since a page script cannot import
+// the enums.
 import type { PageModel, PagePanel, PageSeries } from './page';
 import type { Threshold, ValueMap, ValueMapping } from '@grafana/schema';
 
@@ -157,7 +160,7 @@ function drawThresholds(panel: PagePanel, u: { ctx: CanvasRenderingContext2D; bb
 
 function yRange(panel: PagePanel): [number, number] {
   const values = panel.series.flatMap((s) => (s.values ?? []).filter((v): v is number => v !== null));
-  const custom = panel.custom as { axisSoftMin?: number; axisSoftMax?: number };
+  const { custom } = panel;
   let lo = Math.min(...values, custom.axisSoftMin ?? Infinity);
   let hi = Math.max(...values, custom.axisSoftMax ?? -Infinity);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
