@@ -4,11 +4,28 @@
 // Prints when each slow connection was closed and with what, and the StatsD lines sent meanwhile.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { parseArgs } from 'node:util';
 import { LOOPBACK } from '../harness/ports';
 import { stopAll } from '../harness/processes';
 import { startApp } from '../harness/stack';
 
 const GIVE_UP_MS = 130_000;
+
+export const USAGE = `Usage: node --require ts-node/register tools/slowloris.ts [-h | --help]
+
+Starts the built app with three slow clients and prints when and how each was closed (up to
+${GIVE_UP_MS / 1000} s), then the StatsD lines the app sent meanwhile. Takes no other arguments.
+`;
+
+/** Whether --help was asked for; throws an Error naming any other argument. */
+export function parseOptions(argv: readonly string[]): { help: boolean } {
+  try {
+    const { values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { help: { type: 'boolean', short: 'h', default: false } } });
+    return { help: values.help };
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (see --help)`);
+  }
+}
 
 async function main(): Promise<void> {
   const statsd = dgram.createSocket('udp4');
@@ -51,4 +68,14 @@ async function main(): Promise<void> {
   console.log(`StatsD lines meanwhile: ${JSON.stringify(lines.filter((line) => line !== ''))}`);
 }
 
-void main();
+if (require.main === module) {
+  let help: boolean;
+  try {
+    ({ help } = parseOptions(process.argv.slice(2)));
+  } catch (error) {
+    process.stderr.write(`slowloris: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  if (help) process.stdout.write(USAGE);
+  else void main();
+}

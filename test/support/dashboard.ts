@@ -1,9 +1,8 @@
 // Every target of every panel of the committed dashboard, run against a real Prometheus the way
-// Grafana runs it: the renderer's own variable resolution and substitution (tools/dashboard-png),
-// so the tests check exactly the queries the picture is drawn from.
-import { flattenPanels, loadDashboard, panelBox } from '../../tools/dashboard-png/dashboard';
-import { GRID_WIDTH } from '../../tools/dashboard-png/page';
-import { resolveVariables, runPanelQueries, type TimeRange, type VariableOverrides } from '../../tools/dashboard-png/queries';
+// Grafana runs it (harness/grafana-queries, which the picture's tool uses too), so the tests check
+// exactly the queries Grafana and the picture show.
+import { dataPanels, loadDashboard } from '../../harness/grafana-queries/dashboard';
+import { resolveVariables, runPanelQueries, type TimeRange, type VariableOverrides } from '../../harness/grafana-queries/queries';
 
 export interface TargetResult {
   readonly panel: string;
@@ -32,18 +31,16 @@ export async function runDashboardQueries(options: {
   const dashboard = loadDashboard();
   const variables = await resolveVariables(dashboard, options.prometheusUrl, options.range, options.variables);
   const results: TargetResult[] = [];
-  for (const panel of flattenPanels(dashboard.panels)) {
-    if (panel.type === 'row') continue;
+  for (const panel of dataPanels(dashboard)) {
     const data = await runPanelQueries(panel, {
       prometheusUrl: options.prometheusUrl,
       range: options.range,
       variables,
       scrapeInterval: options.scrapeInterval,
-      widthPx: panelBox(panel.gridPos, GRID_WIDTH).width,
     });
     for (const run of data.runs) {
       results.push({
-        panel: panel.title,
+        panel: panel.title ?? `panel ${panel.id}`,
         refId: run.refId,
         expr: run.expr,
         series: run.seriesCount,

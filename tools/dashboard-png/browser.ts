@@ -20,8 +20,10 @@ const CHROMIUM_ARGS = [
 ];
 
 export interface PageReport {
-  /** Problems the page met while drawing (e.g. an option it cannot draw), one per line. */
+  /** Problems the page met while drawing (e.g. a colour it does not know), one per line. */
   problems: string[];
+  /** The placeholders in the picture, each as "panel title: its label". */
+  placeholders: string[];
 }
 
 /** Loads `html`, waits for the page's `window.__renderDone`, screenshots the whole page to `out`. */
@@ -47,8 +49,10 @@ export async function screenshot(html: string, out: string, width: number): Prom
     });
     if (errors.length) throw new Error(`the dashboard page failed:\n${errors.join('\n')}`);
     const problems = await page.evaluate(() => (window as unknown as { __problems: string[] }).__problems);
+    const placeholders = await page.locator('.panel-unsupported').evaluateAll((boxes) => boxes.map((box) =>
+      `${box.querySelector('.panel-title')?.textContent ?? ''}: ${box.querySelector('.panel-message')?.textContent ?? ''}`));
     await page.screenshot({ path: out, fullPage: true, type: 'png' });
-    return { problems };
+    return { problems, placeholders };
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });

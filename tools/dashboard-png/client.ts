@@ -1,9 +1,13 @@
 /// <reference lib="dom" />
 // Runs in the page (page.ts transpiles it in): draws window.__model — panels at their grid
 // boxes, time series with uPlot, stats and bar gauges as values — in a dark Grafana-like theme.
-// Sets window.__renderDone when finished and lists in window.__problems what it could not draw.
+// A panel it cannot draw gets a labelled placeholder. Sets window.__renderDone when finished and
+// lists in window.__problems what it met while drawing (a colour it does not know, a failed panel).
+// The panel's options and field config come typed by @grafana/schema; fields whose type is one of
+// the schema's enums are read as the strings they are stored as, since a page script cannot import
+// the enums.
 import type { PageModel, PagePanel, PageSeries } from './page';
-import type { ThresholdStep, ValueMapping } from './dashboard';
+import type { Threshold, ValueMap, ValueMapping } from '@grafana/schema';
 
 type Units = typeof import('./units');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -59,16 +63,18 @@ function format(panel: PagePanel, value: number | null): string {
 }
 
 /** The threshold step a value falls in: the last whose value is not above it (base = -∞). */
-function thresholdColor(steps: ThresholdStep[], value: number | null, panel: string): string {
+function thresholdColor(steps: Threshold[], value: number | null, panel: string): string {
   let chosen = steps[0]?.color;
   if (value !== null) for (const step of steps) if (step.value === null || value >= step.value) chosen = step.color;
   return color(chosen, panel);
 }
 
+// The schema's MappingType is an enum, which this page script cannot import: the stored string is compared.
 function mapped(mappings: ValueMapping[], value: number | null): { text?: string; color?: string } | undefined {
   if (value === null) return undefined;
   for (const mapping of mappings) {
-    if (mapping.type === 'value' && mapping.options[String(value)]) return mapping.options[String(value)];
+    const result = (mapping.type as string) === 'value' ? (mapping as ValueMap).options[String(value)] : undefined;
+    if (result) return result;
   }
   return undefined;
 }
@@ -154,7 +160,7 @@ function drawThresholds(panel: PagePanel, u: { ctx: CanvasRenderingContext2D; bb
 
 function yRange(panel: PagePanel): [number, number] {
   const values = panel.series.flatMap((s) => (s.values ?? []).filter((v): v is number => v !== null));
-  const custom = panel.custom as { axisSoftMin?: number; axisSoftMax?: number };
+  const { custom } = panel;
   let lo = Math.min(...values, custom.axisSoftMin ?? Infinity);
   let hi = Math.max(...values, custom.axisSoftMax ?? -Infinity);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
@@ -356,8 +362,7 @@ function drawPanel(panel: PagePanel, grid: HTMLElement): void {
   const body = el('div', 'panel-body');
   box.append(header, body);
   if (panel.unsupported) {
-    box.classList.add('panel-unsupported');
-    body.append(el('div', 'panel-message', `Not drawn: ${panel.unsupported}`));
+    placeholder(box, body, panel.unsupported);
     return;
   }
   if (panel.errors.length) {
@@ -369,9 +374,22 @@ function drawPanel(panel: PagePanel, grid: HTMLElement): void {
     body.append(el('div', 'panel-message', 'No data'));
     return;
   }
-  if (panel.type === 'timeseries') drawTimeseries(panel, body);
-  else if (panel.type === 'stat') drawStat(panel, body);
-  else if (panel.type === 'bargauge') drawBarGauge(panel, body);
+  try {
+    if (panel.type === 'timeseries') drawTimeseries(panel, body);
+    else if (panel.type === 'stat') drawStat(panel, body);
+    else if (panel.type === 'bargauge') drawBarGauge(panel, body);
+  } catch (error) {
+    // A panel the page fails to draw is shown as such, not half drawn.
+    win.__problems.push(`${panel.title}: ${(error as Error).message}`);
+    body.replaceChildren();
+    placeholder(box, body, (error as Error).message);
+  }
+}
+
+/** The panel's box with its title and, in place of the picture, why the imitation does not draw it. */
+function placeholder(box: HTMLElement, body: HTMLElement, why: string): void {
+  box.classList.add('panel-unsupported');
+  body.append(el('div', 'panel-message', `Not drawn by this imitation of Grafana: ${why}`));
 }
 
 export function render(model: PageModel): void {
@@ -390,12 +408,6 @@ export function render(model: PageModel): void {
   grid.style.height = `${model.gridHeight}px`;
   const footer = el('div', 'provenance', model.provenance);
   app.append(top, variables, grid, footer);
-  for (const panel of model.panels) {
-    try {
-      drawPanel(panel, grid);
-    } catch (error) {
-      win.__problems.push(`${panel.title}: ${(error as Error).message}`);
-    }
-  }
+  for (const panel of model.panels) drawPanel(panel, grid);
   win.__renderDone = true;
 }

@@ -1,13 +1,49 @@
 // Builds the HTML page: the panels' data and display options as a JSON model, uPlot and its CSS,
 // units.ts and client.ts transpiled in, a dark Grafana-like stylesheet. Also decides, before
-// anything is drawn, which panels or options the page cannot draw faithfully.
+// anything is drawn, which panels or options the page cannot draw faithfully: those are drawn as
+// a labelled placeholder instead.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import {
+  BigValueGraphMode,
+  GraphDrawStyle,
+  GraphThresholdsStyleMode,
+  ScaleDistribution,
+  StackingMode,
+  VizOrientation,
+  type FieldConfigSource,
+  type GraphFieldConfig,
+  type Panel,
+  type Threshold,
+  type ValueMapping,
+} from '@grafana/schema';
+import type * as barGauge from '@grafana/schema/dist/types/raw/composable/bargauge/panelcfg/x/types.gen';
+import type * as stat from '@grafana/schema/dist/types/raw/composable/stat/panelcfg/x/types.gen';
+import type * as timeSeries from '@grafana/schema/dist/types/raw/composable/timeseries/panelcfg/x/types.gen';
 import * as ts from 'typescript';
+import { isRow, type AnyPanel } from '../../harness/grafana-queries/dashboard';
+import { GRID_WIDTH, gridHeight, gridPosOf, panelBox, SCREEN_WIDTH, type PixelBox } from '../../harness/grafana-queries/grid';
+import type { PanelData, ResolvedVariable, TimeRange } from '../../harness/grafana-queries/queries';
 import { CALC_TITLES, KNOWN_CALCS, reduce } from './calcs';
-import { gridHeight, panelBox, type FieldOverride, type Panel, type PixelBox, type ThresholdStep, type ValueMapping } from './dashboard';
-import { DRAWN_PANEL_TYPES, type PanelData, type ResolvedVariable, type TimeRange } from './queries';
 import { KNOWN_UNITS } from './units';
+
+type FieldOverride = FieldConfigSource['overrides'][number];
+/** The options of the panel types drawn here, as their plugins' published types declare them; a
+ *  stored panel may leave any of them out. */
+export type DrawnOptions = Partial<stat.Options> & Partial<barGauge.Options> & Partial<timeSeries.Options>;
+/** The time series plugin's field config, which the page reads for every panel type. */
+export type DrawnFieldConfig = Partial<GraphFieldConfig>;
+
+function optionsOf(panel: Panel): DrawnOptions {
+  return (panel.options ?? {}) as DrawnOptions;
+}
+
+function customOf(panel: Panel): DrawnFieldConfig {
+  return (panel.fieldConfig?.defaults.custom ?? {}) as DrawnFieldConfig;
+}
+
+/** Panel types the page draws; a panel of any other type is drawn as a placeholder. */
+export const DRAWN_PANEL_TYPES: readonly string[] = ['timeseries', 'stat', 'bargauge', 'row'];
 
 const UPLOT_DIR = path.dirname(require.resolve('uplot/package.json'));
 
@@ -34,18 +70,18 @@ export interface PagePanel {
   max?: number;
   colorMode: string;
   fixedColor?: string;
-  thresholds: ThresholdStep[];
+  thresholds: Threshold[];
   thresholdsStyle: string;
   mappings: ValueMapping[];
-  custom: Record<string, unknown>;
-  options: Record<string, unknown>;
+  custom: DrawnFieldConfig;
+  options: DrawnOptions;
   /** Seconds since the epoch, for uPlot's x axis. */
   xs?: number[];
   range: { from: number; to: number };
   series: PageSeries[];
   legendCalcs: { id: string; title: string }[];
   errors: string[];
-  /** Set when the page does not draw this panel: the reason, shown in its place. */
+  /** Set when the page does not draw this panel: the reason, shown in a placeholder in its place. */
   unsupported?: string;
 }
 
@@ -59,23 +95,24 @@ export interface PageModel {
   panels: PagePanel[];
 }
 
-/** Page width in CSS pixels, and the 16 px of canvas padding Grafana leaves around the grid. */
-export const PAGE_WIDTH = 1600;
-export const PAGE_PADDING = 16;
-export const GRID_WIDTH = PAGE_WIDTH - 2 * PAGE_PADDING;
+/** Page width in CSS pixels: the screen the grid's geometry assumes. */
+export const PAGE_WIDTH = SCREEN_WIDTH;
 
 const SUPPORTED_OVERRIDE_MATCHERS = ['byName', 'byFrameRefID', 'byRegexp'];
 const SUPPORTED_OVERRIDE_PROPERTIES = ['color', 'displayName'];
-const SUPPORTED_THRESHOLD_STYLES = ['off', 'line', 'dashed', 'area', 'line+area', 'dashed+area'];
+const SUPPORTED_THRESHOLD_STYLES: readonly string[] = [
+  GraphThresholdsStyleMode.Off, GraphThresholdsStyleMode.Line, GraphThresholdsStyleMode.Dashed,
+  GraphThresholdsStyleMode.Area, GraphThresholdsStyleMode.LineAndArea, GraphThresholdsStyleMode.DashedAndArea,
+];
 
 /** Why the page cannot draw this panel as Grafana would, or [] when it can. */
-export function undrawableReasons(panel: Panel): string[] {
+export function undrawableReasons(panel: AnyPanel): string[] {
   const reasons: string[] = [];
   if (!DRAWN_PANEL_TYPES.includes(panel.type)) return [`panel type "${panel.type}" is not drawn by the renderer`];
-  if (panel.type === 'row') return [];
+  if (isRow(panel)) return [];
   const defaults = panel.fieldConfig?.defaults ?? {};
-  const custom = (defaults.custom ?? {}) as Record<string, unknown>;
-  const options = (panel.options ?? {}) as Record<string, unknown>;
+  const custom = customOf(panel);
+  const options = optionsOf(panel);
   const unit = defaults.unit;
   if (!unit) reasons.push('no unit');
   else if (!KNOWN_UNITS.includes(unit)) reasons.push(`unit "${unit}" is not one the renderer formats`);
@@ -85,24 +122,26 @@ export function undrawableReasons(panel: Panel): string[] {
       if (!SUPPORTED_OVERRIDE_PROPERTIES.includes(property.id)) reasons.push(`override property "${property.id}"`);
     }
   }
-  const stacking = (custom.stacking as { mode?: string } | undefined)?.mode;
-  if (stacking && stacking !== 'none') reasons.push(`stacking "${stacking}"`);
-  const scale = (custom.scaleDistribution as { type?: string } | undefined)?.type;
-  if (scale && scale !== 'linear') reasons.push(`scale "${scale}"`);
-  const drawStyle = custom.drawStyle as string | undefined;
-  if (drawStyle && drawStyle !== 'line') reasons.push(`draw style "${drawStyle}"`);
-  const thresholdsStyle = (custom.thresholdsStyle as { mode?: string } | undefined)?.mode ?? 'off';
-  if (!SUPPORTED_THRESHOLD_STYLES.includes(thresholdsStyle)) reasons.push(`thresholds style "${thresholdsStyle}"`);
-  const calcs = [
-    ...(((options.reduceOptions as { calcs?: string[] } | undefined)?.calcs) ?? []),
-    ...(((options.legend as { calcs?: string[] } | undefined)?.calcs) ?? []),
-  ];
-  for (const calc of calcs) if (!KNOWN_CALCS.includes(calc)) reasons.push(`reducer "${calc}"`);
-  if (panel.type === 'stat' && options.graphMode && options.graphMode !== 'none') {
-    reasons.push(`stat graph mode "${String(options.graphMode)}" (sparklines are not drawn)`);
+  if (panel.transformations?.length) reasons.push('transformations');
+  if (panel.timeFrom || panel.timeShift) reasons.push('a time range of its own (timeFrom, timeShift)');
+  if (panel.repeat) reasons.push(`repeated by variable "${panel.repeat}"`);
+  for (const mapping of defaults.mappings ?? []) {
+    if ((mapping.type as string) !== 'value') reasons.push(`value mapping of type "${mapping.type}"`);
   }
-  if (panel.type === 'bargauge' && options.orientation === 'vertical') reasons.push('vertical bar gauge');
-  if ((options.reduceOptions as { values?: boolean } | undefined)?.values) reasons.push('reduce "all values"');
+  const stacking = custom.stacking?.mode;
+  if (stacking && stacking !== StackingMode.None) reasons.push(`stacking "${stacking}"`);
+  const scale = custom.scaleDistribution?.type;
+  if (scale && scale !== ScaleDistribution.Linear) reasons.push(`scale "${scale}"`);
+  if (custom.drawStyle && custom.drawStyle !== GraphDrawStyle.Line) reasons.push(`draw style "${custom.drawStyle}"`);
+  const thresholdsStyle = custom.thresholdsStyle?.mode ?? GraphThresholdsStyleMode.Off;
+  if (!SUPPORTED_THRESHOLD_STYLES.includes(thresholdsStyle)) reasons.push(`thresholds style "${thresholdsStyle}"`);
+  const calcs = [...(options.reduceOptions?.calcs ?? []), ...(options.legend?.calcs ?? [])];
+  for (const calc of calcs) if (!KNOWN_CALCS.includes(calc)) reasons.push(`reducer "${calc}"`);
+  if (panel.type === 'stat' && options.graphMode && options.graphMode !== BigValueGraphMode.None) {
+    reasons.push(`stat graph mode "${options.graphMode}" (sparklines are not drawn)`);
+  }
+  if (panel.type === 'bargauge' && options.orientation === VizOrientation.Vertical) reasons.push('vertical bar gauge');
+  if (options.reduceOptions?.values) reasons.push('reduce "all values"');
   return reasons;
 }
 
@@ -119,7 +158,7 @@ function overrideMatches(override: FieldOverride, name: string, refId: string): 
     case 'byFrameRefID':
       return override.matcher.options === refId;
     case 'byRegexp':
-      return new RegExp(override.matcher.options).test(name);
+      return new RegExp(String(override.matcher.options)).test(name);
     default:
       return false;
   }
@@ -152,11 +191,10 @@ function timeGrid(data: PanelData): number[] | undefined {
 export function buildPanelModel(data: PanelData, range: TimeRange): PagePanel {
   const { panel } = data;
   const defaults = panel.fieldConfig?.defaults ?? {};
-  const options = (panel.options ?? {}) as Record<string, unknown>;
+  const options = optionsOf(panel);
   const reasons = undrawableReasons(panel);
-  const legend = (options.legend ?? {}) as { calcs?: string[] };
-  const legendCalcs = (legend.calcs ?? []).map((id) => ({ id, title: CALC_TITLES[id] ?? id }));
-  const reduceCalc = ((options.reduceOptions as { calcs?: string[] } | undefined)?.calcs ?? ['lastNotNull'])[0];
+  const legendCalcs = (options.legend?.calcs ?? []).map((id) => ({ id, title: CALC_TITLES[id] ?? id }));
+  const reduceCalc = (options.reduceOptions?.calcs ?? ['lastNotNull'])[0];
   const xs = timeGrid(data);
   const series: PageSeries[] = data.series.map((s, index) => {
     const style = seriesStyle(panel, s.name, s.refId, index);
@@ -171,12 +209,12 @@ export function buildPanelModel(data: PanelData, range: TimeRange): PagePanel {
     }
     return page;
   });
-  const custom = (defaults.custom ?? {}) as Record<string, unknown>;
+  const custom = customOf(panel);
   return {
-    id: panel.id,
+    id: panel.id ?? 0,
     type: panel.type,
-    title: panel.title,
-    box: panelBox(panel.gridPos, GRID_WIDTH),
+    title: panel.title ?? '',
+    box: panelBox(gridPosOf(panel), GRID_WIDTH),
     unit: defaults.unit ?? 'none',
     decimals: defaults.decimals,
     min: defaults.min,
@@ -184,7 +222,7 @@ export function buildPanelModel(data: PanelData, range: TimeRange): PagePanel {
     colorMode: defaults.color?.mode ?? (panel.type === 'timeseries' ? 'palette-classic' : 'thresholds'),
     fixedColor: defaults.color?.fixedColor,
     thresholds: defaults.thresholds?.steps ?? [],
-    thresholdsStyle: (custom.thresholdsStyle as { mode?: string } | undefined)?.mode ?? 'off',
+    thresholdsStyle: custom.thresholdsStyle?.mode ?? GraphThresholdsStyleMode.Off,
     mappings: defaults.mappings ?? [],
     custom,
     options,
@@ -239,7 +277,7 @@ export function pageModel(options: {
   variables: readonly ResolvedVariable[];
   provenance: string;
   panels: readonly PagePanel[];
-  allPanels: readonly Panel[];
+  allPanels: readonly AnyPanel[];
 }): PageModel {
   const fmt = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return {

@@ -1,13 +1,14 @@
 // renderDashboard(): the committed dashboard, its queries run against a real Prometheus over a
 // time range, drawn to a PNG. Used by `npm run dashboard:png` (main.ts) and the end-to-end test.
+// What the imitation cannot draw is drawn as a labelled placeholder and reported, never dropped.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { screenshot } from './browser';
-import { DASHBOARD_FILE, flattenPanels, loadDashboard, panelBox } from './dashboard';
-import { DEFAULT_SCRAPE_INTERVAL } from './interpolate';
-import { buildPage, buildPanelModel, GRID_WIDTH, PAGE_WIDTH, pageModel, undrawableReasons } from './page';
-import { resolveVariables, runPanelQueries, type VariableOverrides } from './queries';
+import { DASHBOARD_FILE, flattenPanels, isRow, loadDashboard } from '../../harness/grafana-queries/dashboard';
+import { DEFAULT_SCRAPE_INTERVAL } from '../../harness/grafana-queries/interpolate';
+import { resolveVariables, runPanelQueries, type VariableOverrides } from '../../harness/grafana-queries/queries';
+import { buildPage, buildPanelModel, PAGE_WIDTH, pageModel } from './page';
 
 const DATASOURCES_FILE = path.resolve(__dirname, '..', '..', 'etc', 'grafana', 'datasources.yaml');
 
@@ -31,8 +32,10 @@ export interface RenderOptions {
 export interface RenderResult {
   /** Panels whose queries returned no series (or failed), each as "title: why". */
   emptyPanels: string[];
-  /** Panels the renderer does not draw (type or options), each as "title: why". */
-  unsupportedPanels: string[];
+  /** Panels drawn as a labelled placeholder because the imitation does not draw them, as "title: label". */
+  placeholders: string[];
+  /** What the page met while drawing (a colour it does not know, a panel that failed), one per line. */
+  problems: string[];
 }
 
 /** The provisioned datasource's jsonData.timeInterval: Grafana's scrape interval for $__rate_interval. */
@@ -50,21 +53,19 @@ export async function renderDashboard(options: RenderOptions): Promise<RenderRes
   if (!(range.toMs > range.fromMs)) throw new Error('renderDashboard: end must be after start');
   const scrapeInterval = options.scrapeInterval ?? provisionedScrapeInterval();
   const variables = await resolveVariables(dashboard, options.prometheusUrl, range, options.variables);
-  const panels = flattenPanels(dashboard.panels);
+  const panels = flattenPanels(dashboard.panels ?? []);
 
   const emptyPanels: string[] = [];
-  const unsupportedPanels: string[] = [];
   const models = [];
   for (const panel of panels) {
-    const reasons = undrawableReasons(panel);
-    if (reasons.length) unsupportedPanels.push(`${panel.title}: ${reasons.join('; ')}`);
-    const widthPx = panelBox(panel.gridPos, GRID_WIDTH).width;
-    const data = await runPanelQueries(panel, { prometheusUrl: options.prometheusUrl, range, variables, scrapeInterval, widthPx });
-    if (panel.type !== 'row') {
-      const errors = data.runs.filter((run) => run.error).map((run) => `${run.refId} failed: ${run.error}`);
-      if (errors.length) emptyPanels.push(`${panel.title}: ${errors.join('; ')}`);
-      else if (data.series.length === 0) emptyPanels.push(`${panel.title}: no series (${data.runs.map((r) => r.expr).join(' | ')})`);
+    if (isRow(panel)) {
+      models.push(buildPanelModel({ panel, series: [], runs: [] }, range));
+      continue;
     }
+    const data = await runPanelQueries(panel, { prometheusUrl: options.prometheusUrl, range, variables, scrapeInterval });
+    const errors = data.runs.filter((run) => run.error).map((run) => `${run.refId} failed: ${run.error}`);
+    if (errors.length) emptyPanels.push(`${panel.title}: ${errors.join('; ')}`);
+    else if (data.series.length === 0) emptyPanels.push(`${panel.title}: no series (${data.runs.map((r) => r.expr).join(' | ')})`);
     models.push(buildPanelModel(data, range));
   }
 
@@ -72,14 +73,11 @@ export async function renderDashboard(options: RenderOptions): Promise<RenderRes
     `Drawn by tools/dashboard-png from etc/dashboards/gunicorn.json: every panel's own queries, ` +
       `substituted as Grafana does ($__rate_interval with a ${scrapeInterval} scrape interval), run against a real ` +
       `Prometheus; time series drawn with uPlot. Not a Grafana screenshot.`;
-  const model = pageModel({ title: dashboard.title, range, variables, provenance, panels: models, allPanels: panels });
-  const { problems } = await screenshot(buildPage(model), options.out, PAGE_WIDTH);
+  const model = pageModel({ title: dashboard.title ?? '', range, variables, provenance, panels: models, allPanels: panels });
+  const { problems, placeholders } = await screenshot(buildPage(model), options.out, PAGE_WIDTH);
 
-  for (const line of unsupportedPanels) process.stderr.write(`dashboard-png: not drawn: ${line}\n`);
+  for (const line of placeholders) process.stderr.write(`dashboard-png: drawn as a placeholder: ${line}\n`);
   for (const line of emptyPanels) process.stderr.write(`dashboard-png: empty: ${line}\n`);
   for (const line of problems) process.stderr.write(`dashboard-png: page: ${line}\n`);
-  // A problem the page met while drawing (an unknown colour, a failing panel) is an unsupported
-  // feature too: report it with the others rather than let the picture differ silently.
-  unsupportedPanels.push(...problems);
-  return { emptyPanels, unsupportedPanels };
+  return { emptyPanels, placeholders, problems };
 }

@@ -1,6 +1,6 @@
 // Legend names as Grafana builds them from a series' labels.
 import { describe, expect, it } from 'vitest';
-import { seriesName } from '../../../tools/dashboard-png/queries';
+import { seriesName } from '../../../harness/grafana-queries/queries';
 
 describe('seriesName', () => {
   it.each([

@@ -1,4 +1,4 @@
-// Grafana's query substitution as the renderer reproduces it: rows named for the case they pin.
+// Grafana's query substitution as the harness reproduces it: rows named for the case they pin.
 // Expected values follow Grafana's code (pkg/promlib/models/query.go, grafana-plugin-sdk-go gtime,
 // the Prometheus datasource's interpolateQueryExpr), worked by hand.
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import {
   type IntervalInput,
   type Intervals,
   type TemplateVariable,
-} from '../../../tools/dashboard-png/interpolate';
+} from '../../../harness/grafana-queries/interpolate';
 
 const S = 1000;
 const M = 60 * S;
@@ -145,9 +145,9 @@ describe('substituteBuiltins', () => {
 });
 
 describe('formatVariable (interpolateQueryExpr)', () => {
-  const multi: TemplateVariable = { name: 'app', type: 'query', multi: true, includeAll: true, allValue: '.*' };
-  const multiNoAllValue: TemplateVariable = { ...multi, allValue: null };
-  const single: TemplateVariable = { name: 'app', type: 'query', multi: false, includeAll: false };
+  const multi: TemplateVariable = { multi: true, includeAll: true, allValue: '.*' };
+  const multiNoAllValue: TemplateVariable = { ...multi, allValue: undefined };
+  const single: TemplateVariable = { multi: false, includeAll: false };
   it.each([
     ['All with a custom all value: used as it is', multi, { all: true, values: [], options: ['a', 'b'] }, '.*'],
     ['All without one: every option, regex-escaped, as an alternation', multiNoAllValue, { all: true, values: [], options: ['a', 'svc.b'] }, '(a|svc\\\\.b)'],

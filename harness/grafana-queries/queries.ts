@@ -1,7 +1,10 @@
 // Runs the dashboard's own queries against a real Prometheus, as Grafana would: the template
 // variables' options from label_values(), then every panel target with its variables and
 // intervals substituted — query_range for time series, instant queries where the target asks.
-import { queryInstant, queryRange, type Series } from '../../harness/prometheus-api';
+import { VariableSort, type Dashboard, type Panel, type VariableModel } from '@grafana/schema';
+import { queryInstant, queryRange, type Series } from '../prometheus-api';
+import { prometheusTargets, variableQuery, type PrometheusTarget } from './dashboard';
+import { gridPosOf, panelBox } from './grid';
 import {
   alignToStep,
   computeIntervals,
@@ -10,10 +13,6 @@ import {
   substituteVariables,
   type Selection,
 } from './interpolate';
-import { variableQuery, type Dashboard, type Panel, type Target, type VariableModel } from './dashboard';
-
-/** Panel types the page draws; anything else is reported as unsupported. */
-export const DRAWN_PANEL_TYPES: readonly string[] = ['timeseries', 'stat', 'bargauge', 'row'];
 
 export interface TimeRange {
   /** Unix milliseconds. */
@@ -27,7 +26,7 @@ export type VariableOverrides = Readonly<Record<string, string | readonly string
 export interface ResolvedVariable {
   name: string;
   label: string;
-  /** What the page's variable bar shows. */
+  /** The selection as Grafana's variable bar shows it. */
   display: string;
   /** What replaces $name in queries. */
   formatted: string;
@@ -38,7 +37,7 @@ export const DATASOURCE_UID = 'prometheus';
 
 async function labelValues(prometheusUrl: string, query: string, range: TimeRange): Promise<string[]> {
   const match = /^label_values\(\s*(?:(.+?)\s*,\s*)?([a-zA-Z_][a-zA-Z0-9_]*)\s*\)$/.exec(query.trim());
-  if (!match) throw new Error(`variable query "${query}" is not label_values(...): the renderer runs only that kind`);
+  if (!match) throw new Error(`variable query "${query}" is not label_values(...): only that kind is run here`);
   const [, selector, label] = match;
   const params = new URLSearchParams({
     start: String(Math.floor(range.fromMs / 1000)),
@@ -66,7 +65,7 @@ export async function resolveVariables(
   const resolved: ResolvedVariable[] = [];
   const formatted: Record<string, string> = {};
   for (const variable of dashboard.templating?.list ?? []) {
-    const label = variable.label ?? variable.name;
+    const label = variable.label || variable.name;
     if (variable.type === 'datasource') {
       // Every panel names the datasource through this variable; here it is the Prometheus given.
       formatted[variable.name] = DATASOURCE_UID;
@@ -76,8 +75,8 @@ export async function resolveVariables(
     if (variable.type !== 'query') throw new Error(`variable ${variable.name}: type ${variable.type} is not supported`);
     let options = await labelValues(prometheusUrl, substituteVariables(variableQuery(variable), formatted), range);
     if (variable.regex) options = options.filter((option) => new RegExp(variable.regex as string).test(option));
-    if (variable.sort === 1 || variable.sort === 2) options.sort();
-    if (variable.sort === 2) options.reverse();
+    if (variable.sort === VariableSort.alphabeticalAsc || variable.sort === VariableSort.alphabeticalDesc) options.sort();
+    if (variable.sort === VariableSort.alphabeticalDesc) options.reverse();
     const chosen = selectionOf(variable, overrides[variable.name]);
     const all = chosen.includes('$__all') || chosen.includes('All');
     const selection: Selection = { all, values: all ? [] : chosen, options };
@@ -132,7 +131,7 @@ export function seriesName(labels: Record<string, string>, legendFormat: string 
 }
 
 /** Targets Grafana runs as instant queries: "instant" set, or "range" explicitly off. */
-function isInstant(target: Target): boolean {
+function isInstant(target: PrometheusTarget): boolean {
   return target.instant === true && target.range !== true;
 }
 
@@ -143,18 +142,19 @@ export async function runPanelQueries(
     range: TimeRange;
     variables: readonly ResolvedVariable[];
     scrapeInterval: string;
-    /** Panel width in pixels: Grafana's default maxDataPoints. */
-    widthPx: number;
+    /** Panel width in pixels, Grafana's default maxDataPoints; default: its width on GRID_WIDTH. */
+    widthPx?: number;
   },
 ): Promise<PanelData> {
   const formatted = Object.fromEntries(options.variables.map((v) => [v.name, v.formatted]));
   const data: PanelData = { panel, series: [], runs: [] };
-  for (const target of panel.targets ?? []) {
+  const widthPx = options.widthPx ?? panelBox(gridPosOf(panel)).width;
+  for (const target of prometheusTargets(panel)) {
     if (target.hide) continue;
     const intervals = computeIntervals({
       fromMs: options.range.fromMs,
       toMs: options.range.toMs,
-      maxDataPoints: panel.maxDataPoints ?? Math.max(1, Math.round(options.widthPx)),
+      maxDataPoints: panel.maxDataPoints ?? Math.max(1, Math.round(widthPx)),
       scrapeInterval: options.scrapeInterval,
       panelMinInterval: panel.interval,
       targetMinStep: target.interval,

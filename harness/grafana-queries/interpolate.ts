@@ -1,5 +1,5 @@
-// Grafana's substitution of a Prometheus panel query, reproduced so that the renderer sends
-// Prometheus exactly what Grafana 13 would. Pure: no I/O, unit-tested table by table.
+// Grafana's substitution of a Prometheus panel query, reproduced so that the queries sent to
+// Prometheus are exactly those Grafana 13 sends. Pure: no I/O, unit-tested table by table.
 //
 // Two stages, as in Grafana:
 // 1. template variables ($app, ${instance}, [[x]]) — the Prometheus datasource frontend
@@ -10,6 +10,7 @@
 //      $__interval      = the query step, Grafana-formatted ("15s", "1m")
 //      $__rate_interval = max($__interval + scrape interval, 4 × scrape interval), Go-formatted ("1m0s")
 //      $__range         = the dashboard time range in whole seconds ("300s")
+import type { VariableModel } from '@grafana/schema';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -189,14 +190,9 @@ export function substituteBuiltins(expr: string, intervals: Intervals): string {
 
 // --- template variables -------------------------------------------------------------------------
 
-export interface TemplateVariable {
-  name: string;
-  type: string;
-  multi?: boolean;
-  includeAll?: boolean;
-  /** Grafana's custom "All" value, used verbatim (not escaped) when All is selected. */
-  allValue?: string | null;
-}
+/** What of a variable decides how it is formatted; allValue, Grafana's custom "All" value, is
+ *  used verbatim (not escaped) when All is selected. */
+export type TemplateVariable = Pick<VariableModel, 'multi' | 'includeAll' | 'allValue'>;
 
 /** What is selected: "All" or a list of values; and, for All without allValue, the options. */
 export interface Selection {
