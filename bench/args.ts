@@ -1,6 +1,6 @@
 // `npm run bench` flags -> frozen BenchOptions. Pure, so the defaults and --quick are unit-tested.
 // Every default is here, sized so that the full run takes about twenty minutes on 2 cores.
-import { positive, readFlags, type FlagSpec } from './flags';
+import { positive, readFlags, type FlagSpec } from '../harness/command-line';
 
 export interface BenchOptions {
   /** Short durations for a smoke run; explicit flags still win. */

@@ -10,7 +10,7 @@ import { startHaproxy, type Haproxy } from '../harness/haproxy';
 import { freeTcpPort, LOOPBACK } from '../harness/ports';
 import { start, stopAll, type Started } from '../harness/processes';
 import { startApp } from '../harness/stack';
-import { ArgsError, positive, readFlags } from './flags';
+import { ArgsError, positive, readFlags } from '../harness/command-line';
 import { describeMachine } from './machine';
 import { pinnedVersions } from './pins';
 import { median, quantile } from './statistics';

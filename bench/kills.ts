@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { StatsdPacking } from '../app/src/config';
 import { startApp, startStatsdExporter, type App } from '../harness/stack';
 import { APP_LABEL, appStatsdArgs, CLEAN_ENV } from './contenders';
-import { ArgsError, positive, readFlags } from './flags';
+import { ArgsError, positive, readFlags } from '../harness/command-line';
 import { runLoad } from './load';
 import { settledCounters } from './lossless';
 import { cpuMicroseconds, workerPids } from './proc';

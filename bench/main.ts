@@ -12,7 +12,7 @@ import { requireTool, ROOT, startStatsdExporter } from '../harness/stack';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args';
 import { contenders } from './contenders';
 import { startDiscardingSink } from './discard';
-import { ArgsError } from './flags';
+import { ArgsError } from '../harness/command-line';
 import { KILL_DEFAULTS, KILL_QUICK, runKills } from './kills';
 import { runLossless, runMemoryControl } from './lossless';
 import { describeMachine, roundedLoadAverage, startCpuAccounting } from './machine';

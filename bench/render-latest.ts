@@ -2,7 +2,7 @@
 // without a new run of twenty minutes. The summary is derived again from the raw records.
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ArgsError, readFlags } from './flags';
+import { ArgsError, readFlags } from '../harness/command-line';
 import { renderMarkdown } from './render';
 import { readResults, ResultsFileError } from './results-file';
 import { summarise } from './summary';

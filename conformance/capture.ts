@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { ArgsError, oneOf, readFlags } from '../harness/command-line';
 import { collectUdp, type UdpCollector } from '../harness/udp';
 import { freeTcpPort, LOOPBACK } from '../harness/ports';
 import { start, type Started } from '../harness/processes';
@@ -288,19 +289,33 @@ export async function capture(kind: ServerKind, variant: Variant, nodeEntry = NO
   }
 }
 
-async function main(argv: string[]): Promise<void> {
-  const option = (name: string) => {
-    const index = argv.indexOf(name);
-    return index === -1 ? undefined : argv[index + 1];
-  };
-  const kind = (option('--server') ?? 'gunicorn') as ServerKind;
-  if (kind !== 'gunicorn' && kind !== 'node') throw new Error(`--server: expected gunicorn or node, got ${kind}`);
-  const name = option('--variant');
-  const variants = name === undefined ? VARIANTS : VARIANTS.filter((variant) => variant.name === name);
-  if (variants.length === 0) throw new Error(`--variant: no variant named ${name}`);
-  const write = argv.includes('--write');
-  if (write && kind !== 'gunicorn') throw new Error('--write: only real Gunicorn makes a reference');
+export const USAGE = `Usage: node --require ts-node/register conformance/capture.ts [--server gunicorn|node]
+         [--variant NAME] [--write]
+  --server      which server to capture (default gunicorn)
+  --variant     one variant only: ${VARIANTS.map((variant) => variant.name).join(', ')} (default all)
+  --write       write conformance/reference/<variant>.txt instead of printing (real Gunicorn only)
+`;
 
+export interface CaptureOptions {
+  readonly kind: ServerKind;
+  readonly variants: readonly Variant[];
+  readonly write: boolean;
+}
+
+/** The capture's options from argv (without node and the script), or an ArgsError naming the bad one. */
+export function parseOptions(argv: readonly string[]): CaptureOptions {
+  const flags = readFlags(argv, { server: { type: 'string' }, variant: { type: 'string' }, write: { type: 'boolean' } }, USAGE);
+  const kind = oneOf('--server', flags.string('server'), ['gunicorn', 'node']);
+  const name = flags.string('variant');
+  const variants = name === undefined ? VARIANTS : VARIANTS.filter((variant) => variant.name === name);
+  if (variants.length === 0) throw new ArgsError(`--variant: no variant named ${JSON.stringify(name)}`);
+  const write = flags.boolean('write');
+  if (write && kind !== 'gunicorn') throw new ArgsError('--write: only real Gunicorn makes a reference');
+  return { kind, variants, write };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { kind, variants, write } = parseOptions(argv);
   for (const variant of variants) {
     const result = await capture(kind, variant);
     if (result.notes.length > 0) {
@@ -319,6 +334,6 @@ async function main(argv: string[]): Promise<void> {
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error: Error) => {
     process.stderr.write(`${error.message}\n`);
-    process.exit(1);
+    process.exit(error instanceof ArgsError ? 2 : 1);
   });
 }

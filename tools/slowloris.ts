@@ -4,7 +4,7 @@
 // Prints when each slow connection was closed and with what, and the StatsD lines sent meanwhile.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { parseArgs } from 'node:util';
+import { readFlags } from '../harness/command-line';
 import { LOOPBACK } from '../harness/ports';
 import { stopAll } from '../harness/processes';
 import { startApp } from '../harness/stack';
@@ -17,14 +17,9 @@ Starts the built app with three slow clients and prints when and how each was cl
 ${GIVE_UP_MS / 1000} s), then the StatsD lines the app sent meanwhile. Takes no other arguments.
 `;
 
-/** Whether --help was asked for; throws an Error naming any other argument. */
+/** Whether --help was asked for; throws an ArgsError naming any other argument. */
 export function parseOptions(argv: readonly string[]): { help: boolean } {
-  try {
-    const { values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { help: { type: 'boolean', short: 'h', default: false } } });
-    return { help: values.help };
-  } catch (error) {
-    throw new Error(`${(error as Error).message} (see --help)`);
-  }
+  return { help: readFlags(argv, { help: { type: 'boolean', short: 'h' } }, USAGE).boolean('help') };
 }
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@
 import cluster from 'node:cluster';
 import type { RequestListener } from 'node:http';
 import { createServer } from 'node:http';
-import { ArgsError, positive, readFlags } from '../flags';
+import { ArgsError, positive, readFlags } from '../../harness/command-line';
 
 const USAGE = 'Usage: node --require ts-node/register bench/peers/<peer>.ts --bind HOST:PORT --workers N';
 

@@ -1,7 +1,7 @@
 // bench/args.ts: the full run's defaults, --quick, explicit flags over --quick, and one message per bad flag.
 import { describe, expect, it } from 'vitest';
 import { FULL, parseBenchArgs, QUICK } from '../../bench/args';
-import { ArgsError } from '../../bench/flags';
+import { ArgsError } from '../../harness/command-line';
 
 const OUT = '/tmp/bench-out';
 

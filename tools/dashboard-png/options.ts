@@ -1,7 +1,7 @@
-// The command line of `npm run dashboard:png`, read by node:util's parseArgs as every tool reads
-// its own: a wrong option or value is one message naming it, before anything is started.
+// The command line of `npm run dashboard:png`, read as every script reads its own: a wrong option or
+// value is one message naming it, before anything is started.
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { ArgsError, positive, readFlags, type FlagSpec } from '../../harness/command-line';
 
 export const USAGE = `Usage: npm run dashboard:png -- [options]
 
@@ -27,35 +27,24 @@ export interface Options {
   out: string;
 }
 
-/** The options from argv (without node and the script); throws an Error whose message names the bad option. */
+const FLAGS: FlagSpec = {
+  minutes: { type: 'string' },
+  concurrency: { type: 'string' },
+  'scrape-interval': { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** The options from argv (without node and the script); throws an ArgsError whose message names the bad option. */
 export function parseOptions(argv: readonly string[], defaultOut: string): Options {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        minutes: { type: 'string', default: '5' },
-        concurrency: { type: 'string', default: '10' },
-        'scrape-interval': { type: 'string', default: '5s' },
-        out: { type: 'string', default: defaultOut },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    throw new Error(`${(error as Error).message} (see --help)`);
-  }
-  const minutes = Number(values.minutes);
-  if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, got "${values.minutes}"`);
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new Error(`--concurrency must be a positive whole number, got "${values.concurrency}"`);
-  }
-  const scrapeInterval = values['scrape-interval'];
+  const flags = readFlags(argv, FLAGS, USAGE);
+  const minutes = positive('--minutes', flags.string('minutes') ?? '5', false);
+  const concurrency = positive('--concurrency', flags.string('concurrency') ?? '10', true);
+  const scrapeInterval = flags.string('scrape-interval') ?? '5s';
   if (!/^\d+(ms|s|m)$/.test(scrapeInterval)) {
-    throw new Error(`--scrape-interval must be a duration such as 5s, got "${scrapeInterval}"`);
+    throw new ArgsError(`--scrape-interval: expected a duration such as 5s, got ${JSON.stringify(scrapeInterval)}`);
   }
-  if (values.out === '') throw new Error('--out must name a file, got ""');
-  return { help: values.help, minutes, concurrency, scrapeInterval, out: path.resolve(values.out) };
+  const out = flags.string('out') ?? defaultOut;
+  if (out === '') throw new ArgsError('--out: expected a file name, got ""');
+  return { help: flags.boolean('help'), minutes, concurrency, scrapeInterval, out: path.resolve(out) };
 }

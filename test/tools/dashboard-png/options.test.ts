@@ -2,7 +2,8 @@
 // option for every wrong one.
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseOptions } from '../../../tools/dashboard-png/options';
+import { ArgsError } from '../../../harness/command-line';
+import { parseOptions, USAGE } from '../../../tools/dashboard-png/options';
 
 const OUT = '/tmp/default.png';
 
@@ -23,15 +24,17 @@ describe('parseOptions', () => {
   });
 
   it.each([
-    ['an unknown option', ['--minute', '3'], "Unknown option '--minute'"],
-    ['a missing value', ['--minutes'], "Option '--minutes <value>' argument missing (see --help)"],
-    ['a positional argument', ['picture.png'], "Unexpected argument 'picture.png'"],
-    ['minutes not positive', ['--minutes', '0'], '--minutes must be a positive number, got "0"'],
-    ['minutes not a number', ['--minutes', 'five'], '--minutes must be a positive number, got "five"'],
-    ['concurrency not whole', ['--concurrency', '2.5'], '--concurrency must be a positive whole number, got "2.5"'],
-    ['a scrape interval without a unit', ['--scrape-interval', '5'], '--scrape-interval must be a duration such as 5s, got "5"'],
-    ['an empty --out', ['--out='], '--out must name a file, got ""'],
+    ['an unknown option, with the usage', ['--minute', '3'], `unknown option "--minute"\n${USAGE}`],
+    ['a missing value', ['--minutes'], '--minutes: missing value'],
+    ['a positional argument, with the usage', ['picture.png'], `unexpected argument "picture.png"\n${USAGE}`],
+    ['minutes not positive', ['--minutes', '0'], '--minutes: expected a positive number, got "0"'],
+    ['minutes negative (a value may start with a dash)', ['--minutes', '-1'], '--minutes: expected a positive number, got "-1"'],
+    ['minutes not a number', ['--minutes', 'five'], '--minutes: expected a positive number, got "five"'],
+    ['concurrency not whole', ['--concurrency', '2.5'], '--concurrency: expected a positive integer, got "2.5"'],
+    ['a scrape interval without a unit', ['--scrape-interval', '5'], '--scrape-interval: expected a duration such as 5s, got "5"'],
+    ['an empty --out', ['--out='], '--out: expected a file name, got ""'],
+    ['a value given to --help', ['--help=yes'], '--help: takes no value, got "yes"'],
   ])('refuses %s, naming it', (_, argv, message) => {
-    expect(() => parseOptions(argv, OUT)).toThrow(message);
+    expect(() => parseOptions(argv, OUT)).toThrow(new ArgsError(message));
   });
 });
