@@ -1,16 +1,20 @@
 // The dashboard is code: dashboards/gunicorn.ts, type-checked against Grafana 13.2's published
 // types, generates the etc/dashboards/gunicorn.json that Grafana provisions.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DASHBOARD_JSON, dashboardJson } from '../../dashboards/generate';
+import { DASHBOARD_JSON, dashboardJson, USAGE } from '../../dashboards/generate';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 function tsc(args: readonly string[]) {
   return spawnSync(process.execPath, [TSC, ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+function generate(args: readonly string[]) {
+  return spawnSync(process.execPath, ['--require', 'ts-node/register', 'dashboards/generate.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
 }
 
 describe('dashboards/', () => {
@@ -22,6 +26,23 @@ describe('dashboards/', () => {
   it('generates exactly the committed etc/dashboards/gunicorn.json', () => {
     // On failure: run `npm run dashboard:generate` and commit the result.
     expect(readFileSync(DASHBOARD_JSON, 'utf8')).toBe(dashboardJson());
+  });
+
+  it('`dashboards/generate.ts --check` exits 0 on the committed file', () => {
+    const result = generate(['--check']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it.each([
+    ['a misspelt flag, with the usage', ['--chek'], `unknown option "--chek"\n${USAGE}`],
+    ['a value given to --check', ['--check=yes'], '--check: takes no value, got "yes"'],
+    ['a bare argument, with the usage', ['check'], `unexpected argument "check"\n${USAGE}`],
+  ])('`dashboards/generate.ts` refuses %s, naming it, and writes nothing', (_, args, message) => {
+    const before = statSync(DASHBOARD_JSON).mtimeMs;
+    const result = generate(args);
+    expect(result.stderr).toBe(`dashboards/generate.ts: ${message}\n`);
+    expect([result.status, result.stdout, statSync(DASHBOARD_JSON).mtimeMs]).toEqual([2, '', before]);
   });
 
   it('is typed against the schema of the Grafana version the stack runs (scripts/versions.env)', () => {

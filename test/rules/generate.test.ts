@@ -3,14 +3,14 @@
 // one; a bad setting is refused with its name and value; what the settings generate is checked by
 // the real promtool (the shipped apps by etc/prometheus/*.test.yml, other shapes here).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { requireTool, ROOT } from '../../harness/stack';
 import { AppsError, durationBuckets, parseApps } from '../../rules/apps';
-import { APPS_YAML, generateRules, MAPPING, RULES_YAML } from '../../rules/generate';
+import { APPS_YAML, generateRules, MAPPING, RULES_YAML, USAGE } from '../../rules/generate';
 import { groupsBy, leLabel } from '../../rules/promql';
 
 const BUCKETS = durationBuckets(readFileSync(MAPPING, 'utf8'));
@@ -26,6 +26,17 @@ describe('rules/ generates etc/prometheus/rules.yml', () => {
     const result = spawnSync(process.execPath, ['--require', 'ts-node/register', 'rules/generate.ts', '--check'], { cwd: ROOT, encoding: 'utf8' });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+  });
+
+  it.each([
+    ['a misspelt flag, with the usage', ['--chek'], `unknown option "--chek"\n${USAGE}`],
+    ['a value given to --check', ['--check=yes'], '--check: takes no value, got "yes"'],
+    ['a bare argument, with the usage', ['check'], `unexpected argument "check"\n${USAGE}`],
+  ])('`rules/generate.ts` refuses %s, naming it, and writes nothing', (_, args, message) => {
+    const before = statSync(RULES_YAML).mtimeMs;
+    const result = spawnSync(process.execPath, ['--require', 'ts-node/register', 'rules/generate.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.stderr).toBe(`rules/generate.ts: ${message}\n`);
+    expect([result.status, result.stdout, statSync(RULES_YAML).mtimeMs]).toEqual([2, '', before]);
   });
 
   it("reads the latency thresholds' bounds from the mapping, where every duration mapping has the same buckets", () => {

@@ -1,0 +1,31 @@
+// The capture's command line (conformance/capture.ts): which server, which variants, whether to
+// write the references; every bad argument refused by name before any server is started.
+import { describe, expect, it } from 'vitest';
+import { ArgsError } from '../../harness/command-line';
+import { parseOptions, USAGE, VARIANTS } from '../../conformance/capture';
+
+describe('capture parseOptions', () => {
+  it('defaults: real Gunicorn, every variant, printed', () => {
+    expect(parseOptions([])).toEqual({ kind: 'gunicorn', variants: VARIANTS, write: false });
+  });
+
+  it.each([
+    ['--server node', ['--server', 'node'], { kind: 'node' }],
+    ['--variant, one of them', ['--variant', 'empty-prefix'], { variants: VARIANTS.filter((variant) => variant.name === 'empty-prefix') }],
+    ['--write (Gunicorn by default)', ['--write'], { kind: 'gunicorn', write: true }],
+    ['--server=gunicorn --write (inline value)', ['--server=gunicorn', '--write'], { kind: 'gunicorn', write: true }],
+  ])('%s', (_, argv, expected) => {
+    expect(parseOptions(argv)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['an unknown server', ['--server', 'uwsgi'], '--server: expected gunicorn or node, got "uwsgi"'],
+    ['--server without its value (once read as Gunicorn)', ['--server'], '--server: missing value'],
+    ['an unknown variant', ['--variant', 'tagged2'], '--variant: no variant named "tagged2"'],
+    ['a reference from the Node app', ['--server', 'node', '--write'], '--write: only real Gunicorn makes a reference'],
+    ['a misspelt flag (once ignored), with the usage', ['--wirte'], `unknown option "--wirte"\n${USAGE}`],
+    ['a bare argument, with the usage', ['node'], `unexpected argument "node"\n${USAGE}`],
+  ])('refuses %s, naming it', (_, argv, message) => {
+    expect(() => parseOptions(argv)).toThrow(new ArgsError(message));
+  });
+});
