@@ -62,7 +62,8 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--duration S] [--pairs 
   --workers LIST         worker counts (default ${FULL.workers.join(',')})
   --connections N        load generator connections (default ${FULL.connections})
   --warmup S             unmeasured seconds before each run (default ${FULL.warmupS})
-  --out DIR              results directory (default bench/results)`;
+  --out DIR              results directory (default bench/results; quick a scratch directory)
+  --help                 this text`;
 
 const FLAGS = {
   quick: { type: 'boolean' },
@@ -74,10 +75,19 @@ const FLAGS = {
   connections: { type: 'string' },
   warmup: { type: 'string' },
   out: { type: 'string' },
+  help: { type: 'boolean' },
 } as const satisfies FlagSpec;
 
-export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): BenchOptions {
+/** Where the results go without --out: a smoke run must not overwrite the committed results with meaningless numbers. */
+export interface DefaultOutDirs {
+  readonly full: string;
+  readonly quick: string;
+}
+
+/** The options on the command line; 'help' for --help. */
+export function parseBenchArgs(argv: readonly string[], defaultOutDirs: DefaultOutDirs): BenchOptions | 'help' {
   const flags = readFlags(argv, FLAGS, USAGE);
+  if (flags.boolean('help')) return 'help';
   const quick = flags.boolean('quick');
   const base = quick ? QUICK : FULL;
   const number = (name: keyof typeof FLAGS, integer: boolean, fallback: number) => {
@@ -98,6 +108,6 @@ export function parseBenchArgs(argv: readonly string[], defaultOutDir: string): 
     workers: Object.freeze([...new Set(workers)].sort((a, b) => a - b)),
     connections: number('connections', true, base.connections),
     losslessS: number('lossless-duration', false, base.losslessS),
-    outDir: flags.string('out') ?? defaultOutDir,
+    outDir: flags.string('out') ?? (quick ? defaultOutDirs.quick : defaultOutDirs.full),
   });
 }

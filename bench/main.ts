@@ -115,19 +115,17 @@ async function bench(options: BenchOptions): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help')) {
-    log(USAGE);
-    return;
-  }
-  let options: BenchOptions;
+  let options: BenchOptions | 'help';
   try {
-    // A smoke run must not overwrite the committed results with meaningless numbers.
-    const quick = process.argv.includes('--quick');
-    options = parseBenchArgs(process.argv.slice(2), quick ? path.join(tmpdir(), 'gunicorn-statsd-bench') : path.join(ROOT, 'bench', 'results'));
+    options = parseBenchArgs(process.argv.slice(2), { full: path.join(ROOT, 'bench', 'results'), quick: path.join(tmpdir(), 'gunicorn-statsd-bench') });
   } catch (error) {
     if (!(error instanceof ArgsError)) throw error;
     log(`bench: ${error.message}`);
     process.exit(2);
+  }
+  if (options === 'help') {
+    log(USAGE);
+    return;
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
