@@ -71,8 +71,13 @@ describe('imports between the folders', () => {
     expect(violations((file) => file === 'app/src/arbiter/supervision.ts', () => true, SPECIFIERS)).toEqual([]);
   });
 
-  it('the harness imports only itself: tests, bench, conformance and tools build on it', () => {
+  it('the harness imports only itself: tests, bench, conformance, tools and the rule and dashboard generators build on it', () => {
     expect(violations(inside('harness'), (module) => !inside('harness')(module))).toEqual([]);
+  });
+
+  it("scripts read their command line one way: only harness/command-line.ts imports node:util's parseArgs", () => {
+    const parsers = FILES.filter((file) => /\bimport\s*\{[^}]*\bparseArgs\b[^}]*\}\s*from\s*['"](?:node:)?util['"]/.test(readFileSync(path.join(ROOT, file), 'utf8')));
+    expect(parsers).toEqual(['harness/command-line.ts']);
   });
 
   it('tools/ and conformance/ import no tests and no bench', () => {
