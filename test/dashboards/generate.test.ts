@@ -1,20 +1,17 @@
 // The dashboard is code: dashboards/gunicorn.ts, type-checked against Grafana 13.2's published
 // types, generates the etc/dashboards/gunicorn.json that Grafana provisions.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_JSON, dashboardJson, USAGE } from '../../dashboards/generate';
+import { badCheckFlags, expectRefused, runGenerator } from '../support/generator';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 function tsc(args: readonly string[]) {
   return spawnSync(process.execPath, [TSC, ...args], { cwd: ROOT, encoding: 'utf8' });
-}
-
-function generate(args: readonly string[]) {
-  return spawnSync(process.execPath, ['--require', 'ts-node/register', 'dashboards/generate.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
 }
 
 describe('dashboards/', () => {
@@ -29,20 +26,13 @@ describe('dashboards/', () => {
   });
 
   it('`dashboards/generate.ts --check` exits 0 on the committed file', () => {
-    const result = generate(['--check']);
+    const result = runGenerator('dashboards/generate.ts', ['--check']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
 
-  it.each([
-    ['a misspelt flag, with the usage', ['--chek'], `unknown option "--chek"\n${USAGE}`],
-    ['a value given to --check', ['--check=yes'], '--check: takes no value, got "yes"'],
-    ['a bare argument, with the usage', ['check'], `unexpected argument "check"\n${USAGE}`],
-  ])('`dashboards/generate.ts` refuses %s, naming it, and writes nothing', (_, args, message) => {
-    const before = statSync(DASHBOARD_JSON).mtimeMs;
-    const result = generate(args);
-    expect(result.stderr).toBe(`dashboards/generate.ts: ${message}\n`);
-    expect([result.status, result.stdout, statSync(DASHBOARD_JSON).mtimeMs]).toEqual([2, '', before]);
+  it.each(badCheckFlags(USAGE))('`dashboards/generate.ts` refuses %s, naming it, and writes nothing', (_, args, message) => {
+    expectRefused('dashboards/generate.ts', args, message, DASHBOARD_JSON);
   });
 
   it('is typed against the schema of the Grafana version the stack runs (scripts/versions.env)', () => {

@@ -3,7 +3,7 @@
 // one; a bad setting is refused with its name and value; what the settings generate is checked by
 // the real promtool (the shipped apps by etc/prometheus/*.test.yml, other shapes here).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { requireTool, ROOT } from '../../harness/stack';
 import { AppsError, durationBuckets, parseApps } from '../../rules/apps';
 import { APPS_YAML, generateRules, MAPPING, RULES_YAML, USAGE } from '../../rules/generate';
 import { groupsBy, leLabel } from '../../rules/promql';
+import { badCheckFlags, expectRefused, runGenerator } from '../support/generator';
 
 const BUCKETS = durationBuckets(readFileSync(MAPPING, 'utf8'));
 const DEFAULT = 'default:\n  availability: 0.999\n  latency: {threshold: 0.5, objective: 0.99}\n  workers: sync\n';
@@ -23,20 +24,13 @@ describe('rules/ generates etc/prometheus/rules.yml', () => {
   });
 
   it('`rules/generate.ts --check` exits 0 on the committed files', () => {
-    const result = spawnSync(process.execPath, ['--require', 'ts-node/register', 'rules/generate.ts', '--check'], { cwd: ROOT, encoding: 'utf8' });
+    const result = runGenerator('rules/generate.ts', ['--check']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
 
-  it.each([
-    ['a misspelt flag, with the usage', ['--chek'], `unknown option "--chek"\n${USAGE}`],
-    ['a value given to --check', ['--check=yes'], '--check: takes no value, got "yes"'],
-    ['a bare argument, with the usage', ['check'], `unexpected argument "check"\n${USAGE}`],
-  ])('`rules/generate.ts` refuses %s, naming it, and writes nothing', (_, args, message) => {
-    const before = statSync(RULES_YAML).mtimeMs;
-    const result = spawnSync(process.execPath, ['--require', 'ts-node/register', 'rules/generate.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
-    expect(result.stderr).toBe(`rules/generate.ts: ${message}\n`);
-    expect([result.status, result.stdout, statSync(RULES_YAML).mtimeMs]).toEqual([2, '', before]);
+  it.each(badCheckFlags(USAGE))('`rules/generate.ts` refuses %s, naming it, and writes nothing', (_, args, message) => {
+    expectRefused('rules/generate.ts', args, message, RULES_YAML);
   });
 
   it("reads the latency thresholds' bounds from the mapping, where every duration mapping has the same buckets", () => {
