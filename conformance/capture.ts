@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { ArgsError, oneOf, readFlags } from '../harness/command-line';
+import { ArgsError, oneOf, readFlags, type Flags, type FlagSpec } from '../harness/command-line';
 import { collectUdp, type UdpCollector } from '../harness/udp';
 import { freeTcpPort, LOOPBACK } from '../harness/ports';
 import { start, type Started } from '../harness/processes';
@@ -302,15 +302,24 @@ export interface CaptureOptions {
   readonly write: boolean;
 }
 
+/** The flags every capture script takes: which server, and whether to write the reference instead of printing. */
+export const SERVER_FLAGS = { server: { type: 'string' }, write: { type: 'boolean' } } as const satisfies FlagSpec;
+
+/** --server and --write as read by readFlags over SERVER_FLAGS, or an ArgsError naming the bad one. */
+export function serverAndWrite(flags: Flags): { kind: ServerKind; write: boolean } {
+  const kind = oneOf('--server', flags.string('server'), ['gunicorn', 'node']);
+  const write = flags.boolean('write');
+  if (write && kind !== 'gunicorn') throw new ArgsError('--write: only real Gunicorn makes a reference');
+  return { kind, write };
+}
+
 /** The capture's options from argv (without node and the script), or an ArgsError naming the bad one. */
 export function parseOptions(argv: readonly string[]): CaptureOptions {
-  const flags = readFlags(argv, { server: { type: 'string' }, variant: { type: 'string' }, write: { type: 'boolean' } }, USAGE);
-  const kind = oneOf('--server', flags.string('server'), ['gunicorn', 'node']);
+  const flags = readFlags(argv, { ...SERVER_FLAGS, variant: { type: 'string' } }, USAGE);
+  const { kind, write } = serverAndWrite(flags);
   const name = flags.string('variant');
   const variants = name === undefined ? VARIANTS : VARIANTS.filter((variant) => variant.name === name);
   if (variants.length === 0) throw new ArgsError(`--variant: no variant named ${JSON.stringify(name)}`);
-  const write = flags.boolean('write');
-  if (write && kind !== 'gunicorn') throw new ArgsError('--write: only real Gunicorn makes a reference');
   return { kind, variants, write };
 }
 

@@ -1,7 +1,9 @@
 // The capture's command line (conformance/capture.ts): which server, which variants, whether to
 // write the references; every bad argument refused by name before any server is started.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ArgsError } from '../../harness/command-line';
+import { ROOT } from '../../harness/stack';
 import { parseOptions, USAGE, VARIANTS } from '../../conformance/capture';
 
 describe('capture parseOptions', () => {
@@ -27,5 +29,10 @@ describe('capture parseOptions', () => {
     ['a bare argument, with the usage', ['node'], `unexpected argument "node"\n${USAGE}`],
   ])('refuses %s, naming it', (_, argv, message) => {
     expect(() => parseOptions(argv)).toThrow(new ArgsError(message));
+  });
+
+  it('the script itself refuses a bad --server: the message alone, exit status 2', () => {
+    const result = spawnSync(process.execPath, ['--require', 'ts-node/register', 'conformance/capture.ts', '--server', 'uwsgi'], { cwd: ROOT, encoding: 'utf8' });
+    expect([result.status, result.stdout, result.stderr]).toEqual([2, '', '--server: expected gunicorn or node, got "uwsgi"\n']);
   });
 });
