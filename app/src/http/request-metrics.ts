@@ -10,8 +10,9 @@ export type NanosecondClock = () => bigint;
 /**
  * Calls `done` exactly once per response, on its 'close' event, which Node emits for every
  * response:
- * - on the tick after 'finish', once the whole response has been handed to the operating system
- *   (the normal case);
+ * - on the tick after 'finish', once the whole response has been handed to the connection (the
+ *   normal case): to the operating system, or, while the metrics hold the connection's writes,
+ *   to the hold, which lets it go once the request's lines are out (write-hold.ts);
  * - alone when the connection went away first (the client disconnected, or the worker destroyed
  *   it at the end of a graceful or quick stop).
  * Gunicorn's sync worker reports a request in a `finally` block, so a request whose client went
