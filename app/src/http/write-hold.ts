@@ -38,7 +38,7 @@ type Final = (this: Socket, callback: WriteCallback) => void;
 const HOLD = Symbol('writeHold');
 type HoldableSocket = Socket & { [HOLD]?: WriteHold };
 
-/** One per connection, made at its first held response: a hold per response costs no allocation. */
+/** One per connection, made at its first held response, so the connection's methods are wrapped once. */
 class WriteHold implements Held {
   private holds = 0;
   /** What the stream wrote while held, in order: only chunk and encoding, none of its callbacks. */
