@@ -356,9 +356,9 @@ describe('docker compose up: app, statsd-exporter, prometheus, alertmanager from
   it('docker compose kill -s TTOU app opens a ticket (GunicornWorkersLost, in the alert-receiver log); -s TTIN sends the resolved ticket', async () => {
     // Ready: when the cases before this one were filtered out, the stack has only just started.
     await waitHealthy(SERVICES);
-    // Production holds would take 20 minutes (for: 5m, then the ticket route's 10-minute
-    // group_interval before the resolution is told): only those two are shortened, in copies of
-    // the committed files that an override of the test's own mounts (test/support/retimed-compose.ts).
+    // The shipped holds would take about 16 minutes (for: 5m, then up to the ticket routes'
+    // 10-minute group_interval before the resolution is told): only those two are shortened, in
+    // copies of the committed files that an override of the test's own mounts.
     const retimed = writeRetimedOverride({ alertFor: { GunicornWorkersLost: '30s' }, timings: { ticket: { group_interval: '30s' } } });
     const isTicket = (n: Notification, status: string) =>
       n.receiver === 'ticket' && n.status === status && n.alerts.some((alert) => alert.labels.alertname === 'GunicornWorkersLost');
