@@ -367,8 +367,9 @@ describe('docker compose up: app, statsd-exporter, prometheus, alertmanager from
       await waitHealthy(['prometheus', 'alertmanager']);
       const { data } = (await (await fetch(`${PROMETHEUS_URL}/api/v1/rules?type=alert`)).json()) as { data: { groups: { rules: { name: string; duration: number }[] }[] } };
       expect(data.groups.flatMap((group) => group.rules).find((rule) => rule.name === 'GunicornWorkersLost')?.duration).toBe(30);
-      // The rule compares with the hour's maximum: Prometheus must have seen both workers.
-      await waitUntil('Prometheus to know 2 workers within the hour', () => promScalar(`max_over_time(gunicorn_workers${SEL}[1h])`).catch(() => NaN), (n) => n === 2, 3 * SCRAPE_MS, 1_000);
+      // The rule compares with the hour's maximum: Prometheus must have scraped the gauge of both
+      // workers (sent at start-up and on changes only) before the fault.
+      await waitUntil('Prometheus to have scraped 2 workers within the hour', () => promScalar(`max_over_time(gunicorn_workers${SEL}[1h])`).catch(() => NaN), (n) => n === 2, 3 * SCRAPE_MS, 1_000);
       const earlier = (await notifications()).length;
       const since = async () => (await notifications()).slice(earlier);
 
