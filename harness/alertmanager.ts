@@ -42,15 +42,26 @@ export interface Alertmanager {
   stop(): Promise<void>;
 }
 
-/** The committed config with url_file paths moved to `secretsDir` and route timings replaced. */
-export function rewriteAlertmanagerConfig(text: string, secretsDir: string, timings: AlertmanagerOptions['timings'] = {}): string {
+/** A config text with the timings of every route that sends to a receiver named in `timings` replaced. */
+export function retimeRoutes(text: string, timings: Readonly<Record<string, RouteTimings>>): string {
   const config = parse(text) as { route: Route };
+  const retimed = new Set<string>();
   const retime = (route: Route) => {
-    if (route.receiver && timings[route.receiver]) Object.assign(route, timings[route.receiver]);
+    if (route.receiver && timings[route.receiver]) {
+      Object.assign(route, timings[route.receiver]);
+      retimed.add(route.receiver);
+    }
     for (const child of route.routes ?? []) retime(child);
   };
   retime(config.route);
-  return stringify(config).replaceAll(SECRETS_DIR, `${secretsDir}/`);
+  const unknown = Object.keys(timings).filter((receiver) => !retimed.has(receiver));
+  if (unknown.length > 0) throw new Error(`timings name receivers no route sends to: ${unknown.join(', ')}`);
+  return stringify(config);
+}
+
+/** The committed config with url_file paths moved to `secretsDir` and route timings replaced. */
+export function rewriteAlertmanagerConfig(text: string, secretsDir: string, timings: AlertmanagerOptions['timings'] = {}): string {
+  return retimeRoutes(text, timings).replaceAll(SECRETS_DIR, `${secretsDir}/`);
 }
 
 export async function startAlertmanager(options: AlertmanagerOptions): Promise<Alertmanager> {

@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { startAlertmanager, type Alertmanager } from '../../harness/alertmanager';
 import { LOOPBACK } from '../../harness/ports';
 import { stopAll } from '../../harness/processes';
@@ -43,8 +45,14 @@ async function sendRequestLine(exporter: StatsdExporter): Promise<void> {
   }
 }
 
-const byPath = (path: string) => receiver.received.filter((got) => got.path === path);
+const byPath = (urlPath: string) => receiver.received.filter((got) => got.path === urlPath);
 const mentions = (got: Received, alertname: string) => got.message.alerts.some((alert) => alert.labels.alertname === alertname);
+
+/** The Alertmanager URLs Prometheus sends alerts to. */
+async function activeAlertmanagers(): Promise<string[]> {
+  const { data } = (await (await fetch(`${prometheus.url}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: { url: string }[] } };
+  return data.activeAlertmanagers.map((am) => am.url);
+}
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
@@ -61,7 +69,13 @@ beforeAll(async () => {
   prometheus = await startPrometheus({
     targets: { 'statsd-exporter:9102': exporters.map(exporterAddress), 'alertmanager:9093': `${LOOPBACK}:${new URL(alertmanager.url).port}` },
     interval: '1s',
-    alertFor: { StatsdExporterDown: `${EXPORTER_DOWN_FOR_S}s`, GunicornRequestMetricsAbsent: `${ABSENT_FOR_S}s`, AlertmanagerFailedReload: '3s' },
+    alertFor: {
+      StatsdExporterDown: `${EXPORTER_DOWN_FOR_S}s`,
+      GunicornRequestMetricsAbsent: `${ABSENT_FOR_S}s`,
+      AlertmanagerFailedReload: '3s',
+      AlertmanagerNotificationsFailing: '3s',
+      PrometheusErrorSendingAlerts: '3s',
+    },
   });
   await waitUntil('both exporters scraped with their request counter', () => queryInstant(prometheus.url, 'gunicorn_requests_total'), (rows) => rows.length === 2, 20_000);
 }, 120_000);
@@ -73,19 +87,20 @@ afterAll(async () => {
 
 describe('Prometheus and Alertmanager, natively, with the shipped rules and routes', () => {
   it('Prometheus lists the Alertmanager as active', async () => {
-    const response = await fetch(`${prometheus.url}/api/v1/alertmanagers`);
-    const { data } = (await response.json()) as { data: { activeAlertmanagers: { url: string }[] } };
-    expect(data.activeAlertmanagers.map((am) => am.url)).toEqual([`${alertmanager.url}/api/v2/alerts`]);
+    expect(await activeAlertmanagers()).toEqual([`${alertmanager.url}/api/v2/alerts`]);
   });
 
   it('the Watchdog arrives at the heartbeat receiver', async () => {
-    const [heartbeat] = await waitUntil('a heartbeat', () => byPath('/heartbeat'), (got) => got.length > 0, 30_000);
+    // Prometheus drops the alerts it sends before its Alertmanager is discovered (the discovery
+    // updates at most every 5 s) and sends a firing alert again a minute later (its resend delay):
+    // when its first evaluation wins that race, the first Watchdog reaches Alertmanager then.
+    const [heartbeat] = await waitUntil('a heartbeat', () => byPath('/heartbeat'), (got) => got.length > 0, 90_000);
     expect(heartbeat.message.receiver).toBe('heartbeat');
     expect(heartbeat.message.status).toBe('firing');
     expect(heartbeat.message.alerts.map((alert) => alert.labels.alertname)).toEqual(['Watchdog']);
     // Links in a notification open from the user's browser: Alertmanager's external URL.
     expect(heartbeat.message.externalURL).toBe(alertmanager.url);
-  }, 40_000);
+  }, 100_000);
 
   describe('both exporters killed; exporter B silenced beforehand; the pager answers 500 once', () => {
     let killedAtMs = 0;
@@ -199,6 +214,60 @@ describe('Prometheus and Alertmanager, natively, with the shipped rules and rout
       );
       expect(resolved.message.alerts.map((alert) => [alert.labels.alertname, alert.status])).toEqual([['AlertmanagerFailedReload', 'resolved']]);
     }, 40_000);
+  });
+
+  describe('alerting itself failing: the heartbeat service answers 500 to every request, and Prometheus also sends to an Alertmanager URL that answers 500', () => {
+    let refusing: WebhookReceiver;
+    let refusingUrl = '';
+
+    beforeAll(async () => {
+      receiver.failNext('/heartbeat', Infinity);
+      // A listener in an Alertmanager's place that refuses every batch of alerts, added to the
+      // config Prometheus reads and reloaded (SIGHUP), as an operator adding an Alertmanager would.
+      refusing = await startWebhookReceiver();
+      refusing.failNext('/api/v2/alerts', Infinity);
+      refusingUrl = `${refusing.url}/api/v2/alerts`;
+      const configFile = path.join(prometheus.configDir, 'prometheus.yml');
+      const config = parse(readFileSync(configFile, 'utf8')) as { alerting: { alertmanagers: unknown[] } };
+      config.alerting.alertmanagers.push({ static_configs: [{ targets: [new URL(refusing.url).host] }] });
+      writeFileSync(configFile, stringify(config));
+      prometheus.process.signal('SIGHUP');
+      await waitUntil('Prometheus to send to both Alertmanagers', activeAlertmanagers, (urls) => urls.includes(refusingUrl), 20_000);
+    });
+
+    afterAll(async () => {
+      receiver.failNext('/heartbeat', 0);
+      await refusing?.close();
+    });
+
+    it('AlertmanagerNotificationsFailing pages through the working page route, naming the heartbeat receiver', async () => {
+      // The next heartbeat is due up to a minute after the last one (repeat_interval), and is
+      // retried for its flush's timeout before it counts as failed.
+      const [page] = await waitUntil('the page', () => byPath(PAGE_PATH).filter((got) => mentions(got, 'AlertmanagerNotificationsFailing')), (got) => got.length > 0, 150_000);
+      expect(page.message.receiver).toBe('page');
+      expect(page.message.status).toBe('firing');
+      expect(page.message.groupLabels).toEqual({ alertname: 'AlertmanagerNotificationsFailing' });
+      expect(page.message.alerts.map((alert) => alert.labels)).toEqual([
+        expect.objectContaining({ alertname: 'AlertmanagerNotificationsFailing', severity: 'critical', integration: 'webhook', receiver_name: 'heartbeat' }),
+      ]);
+      // The heartbeat service was asked, and refused, every time since.
+      const refused = byPath('/heartbeat').filter((got) => got.answered === 500);
+      expect(refused.length).toBeGreaterThan(0);
+    }, 160_000);
+
+    it('PrometheusErrorSendingAlerts pages through the Alertmanager that still accepts; only the refusing one counts errors', async () => {
+      const [page] = await waitUntil('the page', () => byPath(PAGE_PATH).filter((got) => mentions(got, 'PrometheusErrorSendingAlerts')), (got) => got.length > 0, 120_000);
+      expect(page.message.receiver).toBe('page');
+      expect(page.message.status).toBe('firing');
+      expect(page.message.groupLabels).toEqual({ alertname: 'PrometheusErrorSendingAlerts' });
+      expect(page.message.alerts.map((alert) => alert.labels)).toEqual([expect.objectContaining({ alertname: 'PrometheusErrorSendingAlerts', severity: 'critical', job: 'prometheus' })]);
+      expect(refusing.received.length).toBeGreaterThan(0);
+      expect(refusing.received.every((got) => got.answered === 500)).toBe(true);
+      const errors = await queryInstant(prometheus.url, 'prometheus_notifications_errors_total');
+      const byAlertmanager = Object.fromEntries(errors.map((row) => [row.metric.alertmanager, row.value]));
+      expect(byAlertmanager[refusingUrl]).toBeGreaterThan(0);
+      expect(byAlertmanager[`${alertmanager.url}/api/v2/alerts`]).toBe(0);
+    }, 130_000);
   });
 
   it("no log line of Alertmanager or Prometheus holds the page URL's secret token", () => {

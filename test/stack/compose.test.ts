@@ -18,6 +18,7 @@ import {
   composeRunner,
   inspectContainer,
   inspectImage,
+  mustRun,
   publishedPorts,
   runCommand,
   type EngineLease,
@@ -28,6 +29,7 @@ import { waitForTargetsUp } from '../support/prometheus-targets';
 import { exporterByInstance, workersPanelQueries } from '../support/instances';
 import { childrenOf, connectionOwners } from '../support/procfs';
 import { appServers, upServers, type ServerRow } from '../support/haproxy';
+import { writeRetimedOverride } from '../support/retimed-compose';
 
 const PROJECT = 'gunicorn-stack-compose-test';
 const SERVICES = ['haproxy', 'app', 'statsd-exporter', 'prometheus', 'alertmanager', 'alert-receiver'] as const;
@@ -351,6 +353,53 @@ describe('docker compose up: app, statsd-exporter, prometheus, alertmanager from
     await waitUntil('the resolved page', () => notifications(), (found) => found.some((n) => isPage(n, 'resolved')), 4 * 60_000, 2_000);
   }, 600_000);
 
+  it('docker compose kill -s TTOU app opens a ticket (GunicornWorkersLost, in the alert-receiver log); -s TTIN sends the resolved ticket', async () => {
+    // Ready: when the cases before this one were filtered out, the stack has only just started.
+    await waitHealthy(SERVICES);
+    // The shipped holds would take about 16 minutes (for: 5m, then up to the ticket routes'
+    // 10-minute group_interval before the resolution is told): only those two are shortened, in
+    // copies of the committed files that an override of the test's own mounts.
+    const retimed = writeRetimedOverride({ alertFor: { GunicornWorkersLost: '30s' }, timings: { ticket: { group_interval: '30s' } } });
+    const isTicket = (n: Notification, status: string) =>
+      n.receiver === 'ticket' && n.status === status && n.alerts.some((alert) => alert.labels.alertname === 'GunicornWorkersLost');
+    try {
+      await mustRun('docker', ['compose', '--project-name', PROJECT, '--file', COMPOSE_FILE, '--file', retimed.file, 'up', '--detach', '--no-deps', 'prometheus', 'alertmanager'], 120_000);
+      await waitHealthy(['prometheus', 'alertmanager']);
+      const { data } = (await (await fetch(`${PROMETHEUS_URL}/api/v1/rules?type=alert`)).json()) as { data: { groups: { rules: { name: string; duration: number }[] }[] } };
+      expect(data.groups.flatMap((group) => group.rules).find((rule) => rule.name === 'GunicornWorkersLost')?.duration).toBe(30);
+      // The rule compares with the hour's maximum: Prometheus must have scraped the gauge of both
+      // workers (sent at start-up and on changes only) before the fault.
+      await waitUntil('Prometheus to have scraped 2 workers within the hour', () => promScalar(`max_over_time(gunicorn_workers${SEL}[1h])`).catch(() => NaN), (n) => n === 2, 3 * SCRAPE_MS, 1_000);
+      const earlier = (await notifications()).length;
+      const since = async () => (await notifications()).slice(earlier);
+
+      await compose.must(['kill', '-s', 'TTOU', 'app']);
+      try {
+        await waitUntil('Prometheus to see 1 worker', () => promScalar(`gunicorn_workers${SEL}`).catch(() => NaN), (n) => n === 1, 3 * SCRAPE_MS, 1_000);
+        // for: 30 s on 15-second evaluations, then the ticket route's group_wait (1 minute, as shipped).
+        const [ticket] = await waitUntil('the ticket', since, (found) => found.some((n) => isTicket(n, 'firing')), 4 * 60_000, 2_000)
+          .then((found) => found.filter((n) => isTicket(n, 'firing')));
+        expect(ticket.receiver).toBe('ticket');
+        expect(ticket.status).toBe('firing');
+        expect(ticket.groupLabels).toEqual({ alertname: 'GunicornWorkersLost', app: APP });
+        expect(ticket.alerts.map((alert) => [alert.labels.alertname, alert.labels.severity, alert.status])).toEqual([['GunicornWorkersLost', 'warning', 'firing']]);
+      } finally {
+        await compose.must(['kill', '-s', 'TTIN', 'app']);
+      }
+      await waitUntil('Prometheus to see 2 workers again', () => promScalar(`gunicorn_workers${SEL}`).catch(() => NaN), (n) => n === 2, 3 * SCRAPE_MS, 1_000);
+      // Resolved at the next evaluation, sent at the group's next flush (group_interval, shortened).
+      const [resolved] = await waitUntil('the resolved ticket', since, (found) => found.some((n) => isTicket(n, 'resolved')), 3 * 60_000, 2_000)
+        .then((found) => found.filter((n) => isTicket(n, 'resolved')));
+      expect(resolved.groupLabels).toEqual({ alertname: 'GunicornWorkersLost', app: APP });
+      expect(resolved.alerts.map((alert) => [alert.labels.alertname, alert.status])).toEqual([['GunicornWorkersLost', 'resolved']]);
+    } finally {
+      // The committed files again: `up` without the override recreates both with the shipped mounts.
+      await compose.must(['up', '--detach', '--no-deps', 'prometheus', 'alertmanager'], 120_000);
+      retimed.remove();
+    }
+    await waitHealthy(['prometheus', 'alertmanager']);
+  }, 600_000);
+
   it('docker compose down, then up (volumes kept): Prometheus still answers for the earlier samples', async () => {
     const at = Date.now() / 1000;
     const earlier = await promScalar(`sum(count_over_time(gunicorn_requests_total${SEL}[1h]))`, at);
@@ -369,7 +418,7 @@ interface Notification {
   status: 'firing' | 'resolved';
   groupLabels: Record<string, string>;
   externalURL: string;
-  alerts: { labels: Record<string, string>; generatorURL: string }[];
+  alerts: { labels: Record<string, string>; status: 'firing' | 'resolved'; generatorURL: string }[];
 }
 
 /** The notifications the alert-receiver printed: each line of its log that is one JSON document. */

@@ -24,7 +24,7 @@ export interface Received {
 export interface WebhookReceiver {
   readonly url: string;
   readonly received: readonly Received[];
-  /** Answers `status` to the next `count` POSTs to `path`. */
+  /** Answers `status` to the next `count` POSTs to `path` (Infinity: to every one from now on; 0: none). */
   failNext(path: string, count: number, status?: number): void;
   close(): Promise<void>;
 }
