@@ -147,6 +147,11 @@ state = "$DIR/containerd/state"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$KUBE_NODE_PAUSE_IMAGE"
   disable_apparmor = true
+  # The kubelet asks for a negative oom_score_adj for each sandbox (-998), which needs
+  # CAP_SYS_RESOURCE; where root lacks it (a container, some VMs), runc fails with
+  # "failed to update /proc/self/oom_score_adj: Permission denied". This clamps the value to
+  # containerd's own instead.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -206,8 +211,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 EOF
   launch kubelet "$KUBELET_BIN" --config="$DIR/kubelet/config.yaml" --kubeconfig="$DIR/kubeconfig" \
-    --root-dir="$DIR/kubelet/root" --cert-dir="$DIR/kubelet/pki" --hostname-override=node \
-    --node-ip=127.0.0.1 -v=2
+    --root-dir="$DIR/kubelet/root" --cert-dir="$DIR/kubelet/pki" --hostname-override=node
   wait_for "the node Ready" kubelet sh -c \
     "'$KUBECTL_BIN' --kubeconfig '$DIR/kubeconfig' get node node -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
 }
@@ -226,24 +230,32 @@ stop_pid() {
 }
 
 stop() {
+  local netns=""
   stop_pid kubelet
   local ctr=(ctr --address "$DIR/containerd/containerd.sock" -n k8s.io)
   if [ -S "$DIR/containerd/containerd.sock" ] && "${ctr[@]}" version >/dev/null 2>&1; then
-    # The pods' tasks outlive the kubelet (their shims are their parents): end them here.
+    # The pods' tasks outlive the kubelet (their shims are their parents): end them here. Their
+    # network namespaces (bind mounts that containerd makes for CNI) go too.
     local id
+    netns=$(for id in $("${ctr[@]}" containers ls -q 2>/dev/null); do
+      "${ctr[@]}" containers info "$id" 2>/dev/null | grep -o '"/var/run/netns/cni-[^"]*"' | tr -d '"' || true
+    done | sort -u)
     for id in $("${ctr[@]}" tasks ls -q 2>/dev/null); do "${ctr[@]}" tasks kill -s SIGKILL "$id" 2>/dev/null || true; done
     for id in $("${ctr[@]}" tasks ls -q 2>/dev/null); do "${ctr[@]}" tasks delete -f "$id" >/dev/null 2>&1 || true; done
   fi
   stop_pid containerd
   local name
   for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_pid "$name"; done
-  # What the pods leave: network namespaces' mounts, volume mounts, the bridge, the cgroups.
-  grep -o " $DIR/[^ ]*" /proc/self/mounts | sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
+  # What the pods leave: network namespaces, volume mounts, the bridge, the cgroups.
+  for id in $netns; do umount "$id" 2>/dev/null || true; rm -f "$id"; done
+  local mount
+  for mount in $(grep -o " $DIR/[^ ]*" /proc/self/mounts | sort -r || true); do umount -l "$mount" 2>/dev/null || true; done
   ip link delete "$BRIDGE" 2>/dev/null || true
   local cgroup
   for cgroup in /sys/fs/cgroup/*/"$CGROUP_PARENT"; do
-    [ -d "$cgroup" ] && find "$cgroup" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    [ -d "$cgroup" ] && { find "$cgroup" -depth -type d -exec rmdir {} \; 2>/dev/null || true; }
   done
+  return 0
 }
 
 case "${1:-}" in
