@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs, at the versions in scripts/versions.env, what the Helm chart's tests run: Helm,
-# kubeconform, etcd, kube-apiserver and kubectl (all built from their Go modules), the Prometheus
-# Operator's CRDs, and the JSON schemas kubeconform validates against, generated offline from the
-# Kubernetes OpenAPI document and those CRDs. Each step is skipped when its version is there.
+# kubeconform, etcd, kube-apiserver, kubectl, and for the single-node cluster the kubelet,
+# kube-scheduler and kube-controller-manager (all built from their Go modules) with Debian's CNI
+# plugins, the Prometheus Operator's CRDs, and the JSON schemas kubeconform validates against,
+# generated offline from the Kubernetes OpenAPI document and those CRDs. Each step is skipped
+# when its version is there.
 # Sourced by scripts/install-tools.sh, or run alone.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -82,9 +84,9 @@ install_kubernetes() {
   build_kubernetes kube-apiserver kubectl
 }
 
-# The rest of a single-node cluster, for the test that runs the chart's pods: the kubelet, the
-# scheduler and the controller manager, from the same wrapper module. They are built only when
-# that test is asked for (scripts/kube-node/), not by install_kube_tools.
+# The rest of a single-node cluster, for the test that runs the chart's pods
+# (scripts/kube-node/cluster.sh): the kubelet, the scheduler and the controller manager, from the
+# same wrapper module; the Go build cache of the first build makes this one shorter.
 install_kube_node_binaries() {
   [ -x "$KUBELET_BIN" ] && [ -x "$KUBE_SCHEDULER_BIN" ] && [ -x "$KUBE_CONTROLLER_MANAGER_BIN" ] && return
   kube_log "kubelet + kube-scheduler + kube-controller-manager $KUBERNETES_VERSION, about 10 minutes"
@@ -135,12 +137,23 @@ install_kube_schemas() {
   mv "$work" "$KUBE_SCHEMAS_DIR"
 }
 
+# The node's container runtime is the containerd and runc that docker.io brings; its network is
+# Debian's CNI plugins.
+install_kube_node_packages() {
+  [ -x /usr/lib/cni/bridge ] && return
+  kube_log "apt: containernetworking-plugins"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containernetworking-plugins >&2
+}
+
 install_kube_tools() {
   install_helm
   install_kubeconform
   install_kube_schemas
   install_etcd
   install_kubernetes
+  install_kube_node_binaries
+  install_kube_node_packages
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
