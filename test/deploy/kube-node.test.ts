@@ -211,6 +211,6 @@ describe('the chart on a real single-node cluster', () => {
     // Each old pod answered requests during the update (so its drain is what is checked).
     for (const pod of before) expect(answered.get(pod.name) ?? 0, pod.name).toBeGreaterThan(0);
     const counted = [...answered.keys()].map((name) => [name, (lastScrape.get(name) ?? 0) - (baseline.get(name) ?? 0)]);
-    expect(counted).toEqual([...answered.entries()]);
+    expect(counted, `answered per pod: ${JSON.stringify([...answered.entries()])}`).toEqual([...answered.entries()]);
   }, 420_000);
 });
