@@ -17,15 +17,15 @@ out="$1"
 log() { printf 'kube-node images: %s\n' "$*" >&2; }
 
 id="$$-kube-node-images"
-"$ROOT_DIR/scripts/docker-engine/engine.sh" acquire "$id" >/dev/null
-trap '"$ROOT_DIR/scripts/docker-engine/engine.sh" release "$id" >/dev/null' EXIT
 work="$(mktemp -d)"
+"$ROOT_DIR/scripts/docker-engine/engine.sh" acquire "$id" >/dev/null
 trap 'rm -rf "$work"; "$ROOT_DIR/scripts/docker-engine/engine.sh" release "$id" >/dev/null' EXIT
 
 "$ROOT_DIR/scripts/base-images/build.sh"
 
 log "$KUBE_NODE_APP_IMAGE from app/Dockerfile"
-docker build -q -f "$ROOT_DIR/app/Dockerfile" -t "$KUBE_NODE_APP_IMAGE" "$ROOT_DIR" >/dev/null
+docker build -q -f "$ROOT_DIR/app/Dockerfile" -t "$KUBE_NODE_APP_IMAGE" "$ROOT_DIR" >/dev/null 2>"$work/build.log" ||
+  { log "docker build of $KUBE_NODE_APP_IMAGE failed:"; tail -n 15 "$work/build.log" >&2; exit 1; }
 
 if ! docker image inspect "$KUBE_NODE_PAUSE_IMAGE" >/dev/null 2>&1; then
   log "$KUBE_NODE_PAUSE_IMAGE from Debian's catatonit $CATATONIT_DEBIAN_VERSION"
