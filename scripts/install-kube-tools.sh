@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs, at the versions in scripts/versions.env, what the Helm chart's tests run: Helm,
-# kubeconform, etcd, kube-apiserver and kubectl (all built from their Go modules), the Prometheus
-# Operator's CRDs, and the JSON schemas kubeconform validates against, generated offline from the
-# Kubernetes OpenAPI document and those CRDs. Each step is skipped when its version is there.
+# kubeconform, etcd, kube-apiserver, kubectl, and for the single-node cluster the kubelet,
+# kube-scheduler and kube-controller-manager (all built from their Go modules) with Debian's CNI
+# plugins, the Prometheus Operator's CRDs, and the JSON schemas kubeconform validates against,
+# generated offline from the Kubernetes OpenAPI document and those CRDs. Each step is skipped
+# when its version is there.
 # Sourced by scripts/install-tools.sh, or run alone.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -52,30 +54,43 @@ install_etcd() {
 # `go install` refuses k8s.io/kubernetes: its go.mod replaces every k8s.io staging module with a
 # directory of its own repository. A wrapper module that requires it and points each of those
 # modules at its published release (v0.X.Y for v1.X.Y) builds the same programs.
-install_kubernetes() {
-  [ -x "$KUBE_APISERVER_BIN" ] && [ -x "$KUBECTL_BIN" ] && return
-  kube_log "kube-apiserver + kubectl $KUBERNETES_VERSION, about 10 minutes"
+#   build_kubernetes <cmd>...   builds k8s.io/kubernetes/cmd/<cmd> into the versioned directory.
+build_kubernetes() {
   local work; work="$(mktemp -d)"
   (
     cd "$work"
     go mod init build-kubernetes >/dev/null 2>&1
-    local gomod staging
+    local gomod staging cmd packages=()
     gomod="$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" |
       sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
     for staging in $(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$gomod"); do
       go mod edit -replace "$staging=$staging@$KUBERNETES_STAGING_VERSION"
     done
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" \
-           "k8s.io/kubernetes/cmd/kubectl@$KUBERNETES_VERSION" >&2
+    for cmd in "$@"; do packages+=("k8s.io/kubernetes/cmd/$cmd"); done
+    go get "${packages[@]/%/@$KUBERNETES_VERSION}" >&2
     local version_flags="" pkg minor="${KUBERNETES_VERSION#v1.}"
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
       version_flags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1"
       version_flags+=" -X $pkg.gitMinor=${minor%%.*} -X $pkg.gitTreeState=clean"
     done
-    go build -trimpath -ldflags "-s -w$version_flags" -o "$(dirname "$KUBE_APISERVER_BIN")/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+    go build -trimpath -ldflags "-s -w$version_flags" -o "$(dirname "$KUBE_APISERVER_BIN")/" "${packages[@]}"
   )
   rm -rf "$work"
+}
+
+install_kubernetes() {
+  [ -x "$KUBE_APISERVER_BIN" ] && [ -x "$KUBECTL_BIN" ] && return
+  kube_log "kube-apiserver + kubectl $KUBERNETES_VERSION, about 10 minutes"
+  build_kubernetes kube-apiserver kubectl
+}
+
+# The rest of a single-node cluster, for the test that runs the chart's pods
+# (scripts/kube-node/cluster.sh): the kubelet, the scheduler and the controller manager, from the
+# same wrapper module; the Go build cache of the first build makes this one shorter.
+install_kube_node_binaries() {
+  [ -x "$KUBELET_BIN" ] && [ -x "$KUBE_SCHEDULER_BIN" ] && [ -x "$KUBE_CONTROLLER_MANAGER_BIN" ] && return
+  kube_log "kubelet + kube-scheduler + kube-controller-manager $KUBERNETES_VERSION, about 10 minutes"
+  build_kubernetes kubelet kube-scheduler kube-controller-manager
 }
 
 # The Prometheus Operator's CRDs, as its module ships them: applied to the tests' API server,
@@ -122,12 +137,23 @@ install_kube_schemas() {
   mv "$work" "$KUBE_SCHEMAS_DIR"
 }
 
+# The node's container runtime is the containerd and runc that docker.io brings; its network is
+# Debian's CNI plugins.
+install_kube_node_packages() {
+  [ -x /usr/lib/cni/bridge ] && return
+  kube_log "apt: containernetworking-plugins"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containernetworking-plugins >&2
+}
+
 install_kube_tools() {
   install_helm
   install_kubeconform
   install_kube_schemas
   install_etcd
   install_kubernetes
+  install_kube_node_binaries
+  install_kube_node_packages
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
