@@ -57,10 +57,10 @@ export interface StatsdSocket {
 const RESOLVE_INTERVAL_MS = 5_000; // a lookup every 5 s is free, and a moved exporter is found soon
 const RETRY_INTERVAL_MS = 1_000; // during an outage, look again every second at most, not per line
 // A refusal trails its datagram, and a restarting container drops datagrams without a word while
-// its network is down between two bursts of refusals (measured on Docker 20.10: 0.4-0.65 s on an
-// idle machine, and 3-4 s on one busy with the whole test suite, where a 3 s period announced a
-// recovery in the middle of a restart): only a quiet period longer than that gap proves the
-// outage is over. The price is a "sending again" that comes 10 s after the fact.
+// its network is down between two bursts of refusals. That gap lasts under a second on an idle
+// host and several seconds on a busy one, where a 3 s period announces a recovery in the middle of
+// a restart: only a quiet period well past the gap proves the outage is over. The price is a
+// "sending again" that comes 10 s after the fact.
 const RECOVERY_QUIET_MS = 10_000;
 const FLUSH_TIMEOUT_MS = 5_000; // shutdown must not hang on a resolver
 
