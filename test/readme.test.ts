@@ -179,6 +179,31 @@ describe('the README layout', () => {
   });
 });
 
+describe('the tiers of test/README.md', () => {
+  const page = readFileSync(path.join(ROOT, 'test', 'README.md'), 'utf8');
+  const tiers = [...page.matchAll(/^npx vitest run (.+)$/gm)].map((match) => match[1].split(/\s+/).map((word) => word.replaceAll("'", '')));
+  const testFiles = execFileSync('git', ['ls-files', 'test'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((file) => file.endsWith('.test.ts'));
+
+  /** The test files one `npx vitest run` line selects: its paths as prefixes, less its --exclude patterns. */
+  function selected(words: readonly string[]): string[] {
+    const paths = words.filter((word, i) => !word.startsWith('--') && words[i - 1] !== '--exclude');
+    const excludes = words.filter((_, i) => words[i - 1] === '--exclude').map((pattern) => pattern.replace(/\*\*$/, ''));
+    return testFiles.filter((file) => paths.some((prefix) => file.startsWith(prefix)) && !excludes.some((prefix) => file.startsWith(prefix)));
+  }
+
+  it('has a command for each of the four tiers, each naming only paths that exist', () => {
+    expect(tiers).toHaveLength(4);
+    const missing = tiers.flat().filter((word) => word.startsWith('test/') && !word.endsWith('**') && !existsSync(path.join(ROOT, word)));
+    expect(missing).toEqual([]);
+  });
+
+  it('runs every test file in exactly one tier', () => {
+    const counts = new Map(testFiles.map((file) => [file, 0]));
+    for (const tier of tiers) for (const file of selected(tier)) counts.set(file, (counts.get(file) ?? 0) + 1);
+    expect([...counts].filter(([, count]) => count !== 1)).toEqual([]);
+  });
+});
+
 /** The page on several instances and several hosts, which the README's section links to. */
 const SEVERAL = PAGES.get(path.join('docs', 'several-instances.md')) ?? '';
 const severalCommands = [...SEVERAL.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((block) => block[1].trim().split('\n'));
