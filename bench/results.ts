@@ -6,8 +6,8 @@ import type { CpuShare, Machine } from './machine';
 
 export const SCHEMA = 8;
 
-/** The oldest schema the report reads: 7 differs from 8 only in having no `kills` record. */
-export const OLDEST_READABLE_SCHEMA = 7;
+/** The oldest schema the report reads. */
+export const OLDEST_READABLE_SCHEMA = 8;
 
 /** One measured load run of one contender (ids as in contenders.ts). */
 export interface RunRecord {
@@ -127,8 +127,8 @@ export interface RawResults {
   /** The target figure's alternating slices, target and control quads. */
   readonly slices: readonly SliceRecord[];
   readonly lossless: readonly LosslessRecord[];
-  /** Saturation with a worker SIGKILLed in each round; absent in schema 7. */
-  readonly kills?: KillRecord;
+  /** Saturation with a worker SIGKILLed in each round. */
+  readonly kills: KillRecord;
   readonly memoryControl: MemoryControlRecord;
   readonly loadAverageEnd: readonly number[];
   /** How the machine's CPU time was spent during the run; null where /proc is unreadable. */

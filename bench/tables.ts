@@ -196,7 +196,7 @@ function losslessTable(summary: Summary, raw: RawResults): Table {
       row.kernelUdpDrops === null ? 'n/a' : String(row.kernelUdpDrops),
       row.datagramsPerRequest.toFixed(2),
       yesNo(row.nothingLost),
-    ]).concat(kills ? [killRow(kills)] : []),
+    ]).concat([killRow(kills)]),
     notes: [
       'exporter count: increase of gunicorn_requests_total over the run; responses: what autocannon received',
       '(sent in batches of a fixed number, each waiting for all its responses: none is in flight at the end).',

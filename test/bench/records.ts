@@ -97,6 +97,10 @@ export function raw(overrides: Partial<RawResults> = {}): RawResults {
     runs,
     slices: [...quad(1, 0, [20, 21, 21, 20]), ...quad(1, 1, [30, 33, 33, 30])],
     lossless: [lossless('line', 60_000, 60_000), lossless('request', 60_000, 60_000), lossless('buffer', 60_000, 59_990, 0, 3)],
+    kills: {
+      packing: 'buffer', workers: 2, connections: 32, requests: 60_000, killAfterMs: 1500, label: 'bench',
+      rounds: [{ answered: 59_990, durationS: 5, counted: 59_990, killedWhileLoading: true }],
+    },
     memoryControl: {
       packing: 'off',
       workers: 2,

@@ -41,7 +41,7 @@ describe('rendering', () => {
     const markdown = renderMarkdown(withKills, summarise(withKills));
     expect(markdown).toContain('| buffer, 2 kills | 2 | 10.0 | 11,994 | 119939 | 119969 | +30 (0, +30) |  |  |  | yes |');
     const lost = raw({
-      kills: { ...withKills.kills!, rounds: [{ answered: 59_970, durationS: 5, counted: 59_965, killedWhileLoading: true }] },
+      kills: { ...withKills.kills, rounds: [{ answered: 59_970, durationS: 5, counted: 59_965, killedWhileLoading: true }] },
     });
     expect(renderMarkdown(lost, summarise(lost))).toContain('| buffer, 1 kill | 2 | 5.0 | 11,994 | 59970 | 59965 | -5 (-5) |  |  |  | NO |');
   });
