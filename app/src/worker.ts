@@ -124,7 +124,7 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     for (const socket of sockets) {
       // Gunicorn serves an HTTP/1.1 request without a Host header; Node would answer 400 itself.
       const server = http.createServer({ requireHostHeader: false });
-      if (config.proxyProtocol.mode !== 'off') acceptProxyProtocol(server, { allowList, logger });
+      if (config.proxyProtocol.mode !== 'off') acceptProxyProtocol(server, { mode: config.proxyProtocol.mode, allowList, logger });
       server.on('connection', (connection: net.Socket) => {
         connections.add(connection);
         connection.once('close', () => connections.delete(connection));
