@@ -29,6 +29,29 @@ export interface ProxyCase {
 
 const GET = 'GET / HTTP/1.1\r\nHost: conformance\r\nConnection: close\r\n\r\n';
 
+// PROXY protocol v2 headers, built from their fields (every string here is latin-1, one
+// character per byte): the 12-byte signature, version and command, family and transport, the
+// length of what follows, the addresses, TLVs.
+const V2_SIGNATURE = '\r\n\r\n\0\r\nQUIT\n';
+const bytes = (...values: number[]) => String.fromCharCode(...values);
+const u16 = (value: number) => bytes(value >> 8, value & 0xff);
+const ipv4 = (text: string) => bytes(...text.split('.').map(Number));
+/** An IPv6 address written out in full: eight groups of four hex digits. */
+const ipv6 = (text: string) => text.split(':').map((group) => u16(parseInt(group, 16))).join('');
+function v2(versionCommand: number, familyTransport: number, body: string, length = body.length): string {
+  return `${V2_SIGNATURE}${bytes(versionCommand, familyTransport)}${u16(length)}${body}`;
+}
+const TCP4_ADDRESSES = `${ipv4('203.0.113.7')}${ipv4('127.0.0.1')}${u16(51234)}${u16(8000)}`;
+const LOOPBACK6 = '0000:0000:0000:0000:0000:0000:0000:0001';
+const tcp6Addresses = (client: string) => `${ipv6(client)}${ipv6(LOOPBACK6)}${u16(51234)}${u16(8000)}`;
+/** PROXY over TCP/IPv4 (0x21, 0x11) from 203.0.113.7:51234. */
+const V2_TCP4 = v2(0x21, 0x11, TCP4_ADDRESSES);
+// v1 lines far longer than any a proxy sends (107 bytes at most) and than one read of a socket:
+// a port that Python's int() reads through 20,000 tabs, and one of 20,000 digits, which is more
+// than Python converts (4,300).
+const LONG_V1_LINE_SERVED = `PROXY TCP4 203.0.113.7 127.0.0.1 51234 ${'\t'.repeat(20_000)}8000`;
+const LONG_V1_LINE_REFUSED = `PROXY TCP4 203.0.113.7 127.0.0.1 51234 ${'8'.repeat(20_000)}`;
+
 export const PROXY_VARIANTS: readonly ProxyVariant[] = [
   {
     name: 'allowed',
@@ -47,6 +70,28 @@ export const PROXY_VARIANTS: readonly ProxyVariant[] = [
       { name: 'Python int() spellings of ports', bytes: `PROXY TCP4 203.0.113.7 127.0.0.1 +5_1 -0\r\n${GET}` },
       { name: 'a truncated header, then the client closes', bytes: 'PROXY TCP4 203.0.113.7', endAfter: true },
       { name: 'a second header on the same connection', bytes: `PROXY TCP4 203.0.113.7 127.0.0.1 51234 8000\r\nPROXY TCP4 198.51.100.9 127.0.0.1 1 2\r\n${GET}` },
+      { name: 'a v1 line of 20,043 bytes, its port read through tabs', bytes: `${LONG_V1_LINE_SERVED}\r\n${GET}` },
+      { name: 'a v1 line of 20,039 bytes, its port too many digits for Python', bytes: `${LONG_V1_LINE_REFUSED}\r\n${GET}` },
+      { name: 'a v1 line ended by a bare LF', bytes: `PROXY TCP4 203.0.113.7 127.0.0.1 51234 8000\n${GET}` },
+      { name: 'a v2 TCP4 header', bytes: `${V2_TCP4}${GET}` },
+      { name: 'a v2 TCP6 header', bytes: `${v2(0x21, 0x21, tcp6Addresses('2001:0db8:0000:0000:0000:0000:0000:0007'))}${GET}` },
+      { name: 'a v2 TCP6 header from an IPv4-mapped client', bytes: `${v2(0x21, 0x21, tcp6Addresses('0000:0000:0000:0000:0000:ffff:cb00:7107'))}${GET}` },
+      { name: 'a v2 TCP6 header, one zero group and a longer run', bytes: `${v2(0x21, 0x21, tcp6Addresses('2001:0db8:0000:00ab:0000:0000:0000:0c0d'))}${GET}` },
+      { name: 'a v2 TCP4 header with TLVs after the addresses', bytes: `${v2(0x21, 0x11, `${TCP4_ADDRESSES}\x05${u16(4)}abcd\x04${u16(0)}`)}${GET}` },
+      { name: 'a v2 LOCAL header', bytes: `${v2(0x20, 0x00, '')}${GET}` },
+      { name: 'a v2 LOCAL header carrying addresses', bytes: `${v2(0x20, 0x11, TCP4_ADDRESSES)}${GET}` },
+      { name: 'a v2 PROXY header of family UNSPEC over TCP', bytes: `${v2(0x21, 0x01, '')}${GET}` },
+      { name: 'a v2 PROXY header of family and transport UNSPEC', bytes: `${v2(0x21, 0x00, '')}${GET}` },
+      { name: 'a v2 UDP header', bytes: `${v2(0x21, 0x12, TCP4_ADDRESSES)}${GET}` },
+      { name: 'a v2 UNIX header', bytes: `${v2(0x21, 0x31, `/run/client.sock${'\0'.repeat(92)}/run/app.sock${'\0'.repeat(95)}`)}${GET}` },
+      { name: 'a v2 header of version 1', bytes: `${v2(0x11, 0x11, TCP4_ADDRESSES)}${GET}` },
+      { name: 'a v2 header with command 2', bytes: `${v2(0x22, 0x11, TCP4_ADDRESSES)}${GET}` },
+      { name: 'a v2 TCP4 header too short for its addresses', bytes: `${v2(0x21, 0x11, TCP4_ADDRESSES.slice(0, 8))}${GET}` },
+      { name: 'a v2 TCP6 header too short for its addresses', bytes: `${v2(0x21, 0x21, TCP4_ADDRESSES)}${GET}` },
+      { name: 'a v2 signature cut short, then the client closes', bytes: V2_SIGNATURE.slice(0, 8), endAfter: true },
+      { name: 'a v2 header cut short before its length, then the client closes', bytes: V2_TCP4.slice(0, 14), endAfter: true },
+      { name: 'a v2 header cut short in its addresses, then the client closes', bytes: V2_TCP4.slice(0, 22), endAfter: true },
+      { name: 'a v2 header, then a v1 line', bytes: `${V2_TCP4}PROXY TCP4 198.51.100.9 127.0.0.1 1 2\r\n${GET}` },
     ],
   },
   {
@@ -55,6 +100,17 @@ export const PROXY_VARIANTS: readonly ProxyVariant[] = [
     cases: [
       { name: 'a header from a peer not allowed', bytes: `PROXY TCP4 203.0.113.7 127.0.0.1 51234 8000\r\n${GET}` },
       { name: 'no header from the same peer', bytes: GET },
+      { name: 'a v2 header where only v1 is read', bytes: `${V2_TCP4}${GET}` },
+    ],
+  },
+  {
+    name: 'v2',
+    flags: ['--proxy-protocol', 'V2', '--proxy-allow-from', '10.0.0.0/8'],
+    cases: [
+      { name: 'a v2 header from a peer not allowed', bytes: `${V2_TCP4}${GET}` },
+      { name: 'a v2 header of version 1 from a peer not allowed', bytes: `${v2(0x11, 0x11, TCP4_ADDRESSES)}${GET}` },
+      { name: 'a v1 header where only v2 is read', bytes: `PROXY TCP4 203.0.113.7 127.0.0.1 51234 8000\r\n${GET}` },
+      { name: 'no header', bytes: GET },
     ],
   },
   {
@@ -62,6 +118,7 @@ export const PROXY_VARIANTS: readonly ProxyVariant[] = [
     flags: [],
     cases: [
       { name: 'a header without --proxy-protocol', bytes: `PROXY TCP4 203.0.113.7 127.0.0.1 51234 8000\r\n${GET}` },
+      { name: 'a v2 header without --proxy-protocol', bytes: `${V2_TCP4}${GET}` },
     ],
   },
 ];
@@ -131,7 +188,8 @@ async function runCase(server: Started, udp: UdpCollector, port: number, testCas
   const notes: string[] = [];
   if (status !== undefined) {
     const served = status.startsWith('2');
-    const udpDone = served ? /gunicorn\.request\.status\./ : /gunicorn\.log\.warning/;
+    // A refusal counts the log line it writes: a warning, or an exception for a 500.
+    const udpDone = served ? /gunicorn\.request\.status\./ : /gunicorn\.log\./;
     if (!(await until(() => udp.lines().slice(udpBefore).some((line) => udpDone.test(line))))) notes.push('(timed out waiting for its StatsD lines)');
     if (!(await until(() => logLines(server.output()).length > logBefore))) notes.push('(timed out waiting for its log line)');
   }

@@ -20,6 +20,7 @@ describe('--proxy-protocol', () => {
     ['given without a value before another option', ['--proxy-protocol', '--workers', '2'], 'auto'],
     ['v1 as the next word', ['--proxy-protocol', 'v1'], 'v1'],
     ['v1 after =', ['--proxy-protocol=v1'], 'v1'],
+    ['v2', ['--proxy-protocol', 'v2'], 'v2'],
     ['Gunicorn\'s true is auto', ['--proxy-protocol=true'], 'auto'],
     ['Gunicorn\'s 1 is auto', ['--proxy-protocol', '1'], 'auto'],
     ['Gunicorn\'s none is off', ['--proxy-protocol', 'none'], 'off'],
@@ -34,8 +35,8 @@ describe('--proxy-protocol', () => {
   });
 
   it.each([
-    ['an unknown word', ['--proxy-protocol=v3'], '--proxy-protocol: "v3" is not one of off, v1, auto (or Gunicorn\'s true, false, 1, 0, none)'],
-    ['v2, which the app does not read', ['--proxy-protocol', 'v2'], '--proxy-protocol: "v2": this app reads PROXY protocol v1 headers only (use v1 or auto)'],
+    ['an unknown word', ['--proxy-protocol=v3'], '--proxy-protocol: "v3" is not one of off, v1, v2, auto (or Gunicorn\'s true, false, 1, 0, none)'],
+    ['a name every object has', ['--proxy-protocol=constructor'], '--proxy-protocol: "constructor" is not one of off, v1, v2, auto (or Gunicorn\'s true, false, 1, 0, none)'],
   ])('refuses %s, naming the option and the value', (_name, argv, message) => {
     expect(errorOf(argv)).toBe(message);
   });

@@ -1,8 +1,9 @@
 // The PROXY protocol against the real thing: real Gunicorn 27.0.1 and the Node app get the same
-// flags (--proxy-protocol, --proxy-allow-from) and the same bytes on raw connections (valid v1
-// headers, garbage ones, a truncated one, one from a peer not allowed, one without the flag), and
-// must answer, log and count the same: refusals byte for byte, the access log's client address,
-// the warning line, the StatsD lines. Gunicorn's transcripts are committed as
+// flags (--proxy-protocol in its modes, --proxy-allow-from) and the same bytes on raw connections
+// (valid v1 lines and v2 headers, garbage ones, truncated ones, overlong v1 lines, v2 LOCAL and
+// UNSPEC, one from a peer not allowed, one of the version the mode does not read, one without the
+// flag), and must answer, log and count the same: refusals byte for byte, the access log's client
+// address, the warning or error line, the StatsD lines. Gunicorn's transcripts are committed as
 // conformance/reference/proxy-<variant>.txt; re-capturing proves they are real and current.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

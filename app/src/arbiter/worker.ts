@@ -75,7 +75,7 @@ function serve(config: Config, metrics: GunicornStatsd, logger: ServerLogger): v
     // Gunicorn serves an HTTP/1.1 request without a Host header; Node would answer 400 itself.
     const server = http.createServer({ requireHostHeader: false });
     // First: it takes over the HTTP parser's own 'connection' listener.
-    if (config.proxyProtocol.mode !== 'off') acceptProxyProtocol(server, { allowList, logger });
+    if (config.proxyProtocol.mode !== 'off') acceptProxyProtocol(server, { mode: config.proxyProtocol.mode, allowList, logger });
     drain.watch(server);
     server.on('request', app);
     server.on('clientError', (error: Error, socket) => answerClientError(error, socket, logger));

@@ -7,13 +7,13 @@ import { ConfigError, quote } from './error';
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
 
 /** Gunicorn's words for --proxy-protocol and the mode each means ('true' is 'auto', ...). */
-export const PROXY_PROTOCOL_WORDS: Readonly<Record<string, ProxyProtocolMode | 'v2'>> = {
+export const PROXY_PROTOCOL_WORDS: Readonly<Record<string, ProxyProtocolMode>> = {
   false: 'off', off: 'off', 0: 'off', none: 'off',
   true: 'auto', auto: 'auto', 1: 'auto',
   v1: 'v1', v2: 'v2',
 };
-/** off: no header read; v1: a v1 header read when one comes; auto: the same (v2 headers are not read). */
-export type ProxyProtocolMode = 'off' | 'v1' | 'auto';
+/** off: no header read; v1 or v2: a header of that version read when one comes; auto: either. */
+export type ProxyProtocolMode = 'off' | 'v1' | 'v2' | 'auto';
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 // ---------------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'demoDelayScale', flag: '--demo-delay-scale', metavar: 'FACTOR', defaultText: String(DEFAULTS.demoDelayScale),
     help: 'Multiplies the delays of the demo routes (/io_task, /random_sleep).' },
   { key: 'proxyProtocol', flag: '--proxy-protocol', metavar: '[MODE]', bareValue: DEFAULTS.proxyProtocolBare, defaultText: DEFAULTS.proxyProtocol,
-    help: 'Read a PROXY protocol v1 header (HAProxy\'s send-proxy) at the start of each connection and log its client address: off, v1 or auto (v1 headers; the same when the flag is given without a value). Connections without a header are served as they are.' },
+    help: 'Read a PROXY protocol header (HAProxy\'s send-proxy or send-proxy-v2) at the start of each connection and log its client address: off, v1, v2 or auto (either version; the same when the flag is given without a value). Connections without a header are served as they are.' },
   { key: 'proxyAllowFrom', flag: '--proxy-allow-from', metavar: 'ADDRS', defaultText: DEFAULTS.proxyAllowFrom,
     help: 'Peers allowed to send a PROXY header: IP addresses and CIDR networks, comma separated, or * for any. A header from another peer is refused (403).' },
   { key: 'enableBacklogMetric', flag: '--enable-backlog-metric', defaultText: 'off',

@@ -109,13 +109,14 @@ export function checkTags(option: string, value: string): string {
   return raw;
 }
 
-/** Gunicorn's validate_proxy_protocol (lower-cased, stripped), less v2, which the app does not read. */
+/** Gunicorn's validate_proxy_protocol: the value lower-cased and stripped, then one of its words. */
 export function parseProxyProtocol(option: string, raw: string): ProxyProtocolMode {
-  const mode = PROXY_PROTOCOL_WORDS[raw.trim().toLowerCase()];
+  const word = raw.trim().toLowerCase();
+  // Own words only: "constructor" is no mode.
+  const mode = Object.hasOwn(PROXY_PROTOCOL_WORDS, word) ? PROXY_PROTOCOL_WORDS[word] : undefined;
   if (mode === undefined) {
-    throw new ConfigError(`${option}: ${quote(raw)} is not one of off, v1, auto (or Gunicorn's true, false, 1, 0, none)`);
+    throw new ConfigError(`${option}: ${quote(raw)} is not one of off, v1, v2, auto (or Gunicorn's true, false, 1, 0, none)`);
   }
-  if (mode === 'v2') throw new ConfigError(`${option}: ${quote(raw)}: this app reads PROXY protocol v1 headers only (use v1 or auto)`);
   return mode;
 }
 

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { ServerLogger } from '../logger';
 import { V1_PREFIX } from '../proxy-protocol/header';
 import { pythonRepr } from '../proxy-protocol/python-repr';
+import { V2_SIGNATURE } from '../proxy-protocol/v2';
 import { gunicornErrorResponse } from './error-page';
 
 /** Node's parser error codes that Gunicorn answers with something more specific than 400. */
@@ -16,11 +17,14 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 const CLIENT_GONE = new Set(['ECONNRESET', 'HPE_INVALID_EOF_STATE']);
 
 /**
- * The first line of a request that is a PROXY header where none is read (no --proxy-protocol, or
- * not at the start of the connection), else null.
+ * The first line of a request that is a PROXY header where none is read (no --proxy-protocol, a
+ * mode for the other version, or not at the start of the connection), else null. A v2 header's
+ * signature starts with two CRLFs: Gunicorn's parser skips the first and reads an empty line.
  */
 function proxyHeaderLine(rawPacket: Buffer | undefined): string | null {
-  if (!rawPacket || rawPacket.toString('latin1', 0, V1_PREFIX.length) !== V1_PREFIX) return null;
+  if (!rawPacket) return null;
+  if (rawPacket.subarray(0, V2_SIGNATURE.length).equals(V2_SIGNATURE)) return '';
+  if (rawPacket.toString('latin1', 0, V1_PREFIX.length) !== V1_PREFIX) return null;
   const end = rawPacket.indexOf('\r\n');
   return rawPacket.toString('latin1', 0, end === -1 ? rawPacket.length : end);
 }

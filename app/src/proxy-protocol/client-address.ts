@@ -9,7 +9,13 @@ export function rememberProxied(socket: Socket, addresses: ProxiedAddresses): vo
   PROXIED.set(socket, addresses);
 }
 
-/** The PROXY header's client address when the connection had one, else the peer's address. */
+/**
+ * The PROXY header's client address when the connection had one, else the peer's address. A
+ * header that names no client (v2 LOCAL or UNSPEC) leaves Gunicorn's REMOTE_ADDR None, which its
+ * access log prints as "None".
+ */
 export function clientAddress(socket: Socket): string | undefined {
-  return PROXIED.get(socket)?.clientAddress ?? socket.remoteAddress;
+  const proxied = PROXIED.get(socket);
+  if (!proxied) return socket.remoteAddress;
+  return proxied.clientAddress ?? 'None';
 }

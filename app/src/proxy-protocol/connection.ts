@@ -1,18 +1,20 @@
 // --proxy-protocol on a listening http.Server: each new connection's first bytes are read here,
 // and only then handed, without its PROXY header, to Node's HTTP parser. A refused header gets
 // Gunicorn's answer (400 or 403, its page, "Invalid request from ip=<peer>: …" as a counted
-// warning) and the connection closes without a request being read or counted.
+// warning; for a malformed v2 header Gunicorn's 500 and a counted exception) and the connection
+// closes without a request being read or counted.
 import type * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ServerLogger } from '../logger';
 import { gunicornErrorResponse } from '../http/error-page';
 import type { AllowList } from './allow-list';
 import { rememberProxied } from './client-address';
-import { ForbiddenProxyRequest, judgeConnectionStart, type InvalidProxyLine } from './header';
+import { ForbiddenProxyRequest, judgeConnectionStart, type HeaderMode, type InvalidProxyLine } from './header';
 
 export interface ProxyProtocolOptions {
+  readonly mode: HeaderMode;
   readonly allowList: AllowList;
-  readonly logger: Pick<ServerLogger, 'warning' | 'debug'>;
+  readonly logger: Pick<ServerLogger, 'warning' | 'exception' | 'debug'>;
 }
 
 function refusal(error: InvalidProxyLine | ForbiddenProxyRequest): Buffer {
@@ -37,7 +39,8 @@ export function acceptProxyProtocol(server: http.Server, options: ProxyProtocolO
 }
 
 function readConnectionStart(socket: Socket, options: ProxyProtocolOptions, timeoutMs: number, serve: () => void): void {
-  let bytes: Buffer = Buffer.alloc(0);
+  // The first bytes are judged as they come; they are copied aside only if more must follow.
+  const pending = new GrowingBuffer();
   // Until its first bytes are read the connection is not the HTTP parser's, so the server's
   // headersTimeout does not cover it yet: the same deadline applies here.
   const timer = setTimeout(() => {
@@ -63,14 +66,25 @@ function readConnectionStart(socket: Socket, options: ProxyProtocolOptions, time
     socket.destroy();
   };
   const onData = (chunk: Buffer) => {
-    bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
-    const verdict = judgeConnectionStart(bytes, socket.remoteAddress ?? '', options.allowList.allows);
-    if (verdict.kind === 'need-more') return;
+    const judged = pending.length;
+    const bytes = judged === 0 ? chunk : pending.append(chunk);
+    const verdict = judgeConnectionStart(bytes, socket.remoteAddress ?? '', options.allowList.allows, options.mode, judged);
+    if (verdict.kind === 'need-more') {
+      if (judged === 0) pending.append(chunk);
+      return;
+    }
     stopReading();
     if (verdict.kind === 'refused') {
       options.logger.warning(`Invalid request from ip=${socket.remoteAddress ?? ''}: ${verdict.error.message}`);
       // onError stays: the client may reset the connection before it reads the answer.
       socket.end(refusal(verdict.error));
+      return;
+    }
+    if (verdict.kind === 'failed') {
+      // Gunicorn's handle_error() for an exception it does not take for the client's: no request
+      // was read, so none is named.
+      options.logger.exception('Error handling request (no URI read)', verdict.error);
+      socket.end(gunicornErrorResponse(500, 'Internal Server Error', ''));
       return;
     }
     socket.removeListener('error', onError);
@@ -87,4 +101,22 @@ function readConnectionStart(socket: Socket, options: ProxyProtocolOptions, time
   socket.on('data', onData);
   socket.once('end', onEnd);
   socket.on('error', onError);
+}
+
+/** Bytes appended in place, the room doubled when full, so a header read in many pieces costs linear time. */
+class GrowingBuffer {
+  private storage = Buffer.alloc(0);
+  length = 0;
+
+  /** Appends `chunk` and returns every byte so far. */
+  append(chunk: Buffer): Buffer {
+    if (this.length + chunk.length > this.storage.length) {
+      const larger = Buffer.allocUnsafe(Math.max(2 * this.storage.length, this.length + chunk.length, 256));
+      this.storage.copy(larger, 0, 0, this.length);
+      this.storage = larger;
+    }
+    chunk.copy(this.storage, this.length);
+    this.length += chunk.length;
+    return this.storage.subarray(0, this.length);
+  }
 }

@@ -1,20 +1,28 @@
-// The PROXY protocol v1 line ("PROXY TCP4 <client> <proxy> <client port> <proxy port>\r\n") read
-// and judged as Gunicorn 27 judges it (gunicorn/http/message.py), with Gunicorn's own messages.
-// Pure: the socket side is in connection.ts.
+// The start of a connection judged as Gunicorn 27 judges it (gunicorn/http/message.py): is there a
+// PROXY header, v2 (v2.ts) or the v1 line ("PROXY TCP4 <client> <proxy> <client port> <proxy
+// port>\r\n", read here), may this peer send one, and what does it say; with Gunicorn's own
+// messages. Pure: the socket side is in connection.ts.
 import { isIPv4, isIPv6 } from 'node:net';
+import type { ProxyProtocolMode } from '../config';
 import { pythonRepr } from './python-repr';
+import { InvalidProxyHeader, judgeV2, V2_SIGNATURE } from './v2';
 
 /** The bytes that start a v1 header. */
 export const V1_PREFIX = 'PROXY ';
 /** Gunicorn reads 12 bytes (the length of the v2 signature) before it decides whether a header is there. */
-export const DETECT_BYTES = 12;
+export const DETECT_BYTES = V2_SIGNATURE.length;
+
+/** The modes that read a header: v1 lines, v2 headers, or either (auto). */
+export type HeaderMode = Exclude<ProxyProtocolMode, 'off'>;
 
 export interface ProxiedAddresses {
-  readonly protocol: 'TCP4' | 'TCP6';
-  readonly clientAddress: string;
-  readonly clientPort: number;
-  readonly proxyAddress: string;
-  readonly proxyPort: number;
+  /** TCP4 and TCP6 from either version; LOCAL and UNSPEC (no addresses) from v2 only. */
+  readonly protocol: 'TCP4' | 'TCP6' | 'LOCAL' | 'UNSPEC';
+  /** null where the header names no client, as Gunicorn's None. */
+  readonly clientAddress: string | null;
+  readonly clientPort: number | null;
+  readonly proxyAddress: string | null;
+  readonly proxyPort: number | null;
 }
 
 /** Gunicorn's InvalidProxyLine: answered 400, logged as a counted warning. */
@@ -35,8 +43,12 @@ export class ForbiddenProxyRequest extends Error {
 // them, surrounded by whitespace as str.strip() knows it.
 const PYTHON_INT = /^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0]*[+-]?\d+(?:_\d+)*[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0]*$/;
 
+// Python refuses to convert a decimal string of more digits than this (sys.get_int_max_str_digits()).
+const PYTHON_INT_MAX_STR_DIGITS = 4300;
+
 function port(field: string, line: string): number {
   if (!PYTHON_INT.test(field)) throw new InvalidProxyLine(`invalid port ${line}`);
+  if (field.replace(/\D/g, '').length > PYTHON_INT_MAX_STR_DIGITS) throw new InvalidProxyLine(`invalid port ${line}`);
   const value = Number(field.trim().replace(/[\x1c-\x1f\x85\xa0]/g, '').replaceAll('_', ''));
   // -0 is 0 for Python as for the range check.
   if (!(value >= 0 && value <= 65535)) throw new InvalidProxyLine(`invalid port ${line}`);
@@ -63,28 +75,40 @@ export function parseV1Line(line: string): ProxiedAddresses {
 }
 
 /**
- * A v1 line is at most 107 bytes; Gunicorn reads until CRLF however long the line grows. The app
- * stops at this many bytes without a CRLF and refuses the line, so a client cannot make it buffer
- * without end; no line Gunicorn would accept is this long.
+ * A v1 line is at most 107 bytes, and Gunicorn reads one until its CRLF however long it grows, so
+ * a longer line is still answered for what it says. The app does the same up to this many bytes
+ * (1 MiB; the most Gunicorn itself buffers for a request's head is about 0.8 MB), and refuses a
+ * line that is still without its CRLF here, so that one client cannot make a worker buffer
+ * without end: Gunicorn's reader would hold any length until its worker timed out.
  */
-export const MAX_LINE_BYTES = 4096;
+export const MAX_LINE_BYTES = 1024 * 1024;
 
 export type HeaderVerdict =
   | { readonly kind: 'need-more' }
   /** No PROXY header: the bytes go to the HTTP parser as they are. */
   | { readonly kind: 'absent' }
   | { readonly kind: 'proxied'; readonly addresses: ProxiedAddresses; readonly rest: Buffer }
-  | { readonly kind: 'refused'; readonly error: InvalidProxyLine | ForbiddenProxyRequest };
+  /** Refused as a client error: 400 or 403 and a counted warning. */
+  | { readonly kind: 'refused'; readonly error: InvalidProxyLine | ForbiddenProxyRequest }
+  /** A malformed v2 header: Gunicorn's 500 and a counted exception. */
+  | { readonly kind: 'failed'; readonly error: InvalidProxyHeader };
 
 /**
  * What the first bytes of a connection are, Gunicorn's way: 12 bytes are awaited first; a header
- * from a peer the allow list refuses is refused before its line is read.
+ * from a peer the allow list refuses is refused before the rest of it is read. `searchFrom` is
+ * where a CRLF can first be (the bytes before it were judged already), so that a line arriving
+ * in many small pieces is not searched again from its start each time.
  */
-export function judgeConnectionStart(bytes: Buffer, peer: string, allows: (peer: string) => boolean): HeaderVerdict {
+export function judgeConnectionStart(
+  bytes: Buffer, peer: string, allows: (peer: string) => boolean, mode: HeaderMode, searchFrom = 0,
+): HeaderVerdict {
   if (bytes.length < DETECT_BYTES) return { kind: 'need-more' };
-  if (bytes.toString('latin1', 0, V1_PREFIX.length) !== V1_PREFIX) return { kind: 'absent' };
+  if (mode !== 'v1' && bytes.subarray(0, DETECT_BYTES).equals(V2_SIGNATURE)) {
+    return allows(peer) ? judgeV2(bytes) : { kind: 'refused', error: new ForbiddenProxyRequest(peer) };
+  }
+  if (mode === 'v2' || bytes.toString('latin1', 0, V1_PREFIX.length) !== V1_PREFIX) return { kind: 'absent' };
   if (!allows(peer)) return { kind: 'refused', error: new ForbiddenProxyRequest(peer) };
-  const end = bytes.indexOf('\r\n');
+  const end = bytes.indexOf('\r\n', Math.max(0, searchFrom - 1));
   if (end === -1) {
     if (bytes.length < MAX_LINE_BYTES) return { kind: 'need-more' };
     return { kind: 'refused', error: new InvalidProxyLine(bytes.toString('latin1')) };

@@ -1,7 +1,8 @@
 // --proxy-protocol in the built app, on real sockets: what the conformance transcripts cannot
-// show with one write per connection. A header arriving a byte at a time, a kept-alive connection
-// whose every request is logged with the header's client, a client that resets mid-header, and a
-// graceful stop while a connection still waits for its header.
+// show with one write per connection. A header (v1 or v2) arriving a byte at a time, a kept-alive
+// connection whose every request is logged with the header's client, a v1 line far longer than
+// one read of the socket, a client that resets mid-header, and a graceful stop while a connection
+// still waits for its header.
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../../../harness/processes';
@@ -76,6 +77,56 @@ describe('--proxy-protocol on real connections', () => {
     await master.udp.waitFor((lines) => lines.some((line) => line.includes('.gunicorn.request.status.200:')));
     expect(master.udp.lines().filter((line) => line.includes('.gunicorn.log.'))).toEqual([]);
     expect(master.app.process.output().slice(before)).not.toMatch(/WARNING|ERROR/);
+  });
+});
+
+const SIGNATURE = '\r\n\r\n\0\r\nQUIT\n';
+
+async function writeInPieces(socket: net.Socket, bytes: Buffer, pieceLength: number): Promise<void> {
+  for (let start = 0; start < bytes.length; start += pieceLength) {
+    socket.write(bytes.subarray(start, start + pieceLength));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('--proxy-protocol (auto), headers in pieces', () => {
+  it('reads a v2 header sent a byte at a time, and logs its client for every request of the kept-alive connection', async () => {
+    master.udp.clear();
+    const socket = await connect(master.app.port);
+    const answered = responses(socket, 2);
+    // PROXY over TCP/IPv4 from 198.51.100.24:40000 to 127.0.0.1:8000.
+    const header = Buffer.from([...Buffer.from(SIGNATURE, 'latin1'), 0x21, 0x11, 0, 12, 198, 51, 100, 24, 127, 0, 0, 1, 0x9c, 0x40, 0x1f, 0x40]);
+    await writeInPieces(socket, header, 1);
+    socket.write(REQUEST + REQUEST);
+    await answered;
+    socket.end();
+    await waitForOutput(/^198\.51\.100\.24 - - \[[^\]]+\] "GET \/ HTTP\/1\.1" 200 /gm, 2);
+    const lines = await master.udp.waitFor((sent) => sent.filter((line) => line.includes('.gunicorn.request.status.200:')).length === 2);
+    expect(lines.filter((line) => line.includes('.gunicorn.log.'))).toEqual([]);
+  });
+
+  it('reads a v1 line of 300,000 bytes sent in 1,000-byte pieces to its CRLF, as Gunicorn does', async () => {
+    master.udp.clear();
+    const socket = await connect(master.app.port);
+    const answered = responses(socket, 1);
+    // Python's int() reads the port through the tabs before it.
+    const line = `PROXY TCP4 198.51.100.25 127.0.0.1 40000 ${'\t'.repeat(300_000 - 47)}8000\r\n`;
+    expect(line.length).toBe(300_000);
+    await writeInPieces(socket, Buffer.from(line, 'latin1'), 1_000);
+    socket.write(REQUEST);
+    await answered;
+    socket.end();
+    await waitForOutput(/^198\.51\.100\.25 - - \[[^\]]+\] "GET \/ HTTP\/1\.1" 200 /gm, 1);
+  });
+
+  it('logs the client of a v2 LOCAL header as Gunicorn does, "None", for every request of the connection', async () => {
+    master.udp.clear();
+    const socket = await connect(master.app.port);
+    const answered = responses(socket, 2);
+    socket.write(Buffer.concat([Buffer.from(`${SIGNATURE}\x20\x00\x00\x00`, 'latin1'), Buffer.from(REQUEST + REQUEST)]));
+    await answered;
+    socket.end();
+    await waitForOutput(/^None - - \[[^\]]+\] "GET \/ HTTP\/1\.1" 200 /gm, 2);
   });
 });
 
