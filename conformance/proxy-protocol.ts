@@ -10,7 +10,8 @@ import { freeTcpPort, LOOPBACK } from '../harness/ports';
 import { start, type Started } from '../harness/processes';
 import { requireTool, ROOT } from '../harness/stack';
 import { collectUdp, type UdpCollector } from '../harness/udp';
-import { maskDurations, NODE_APP_ENTRY, REFERENCE_DIR, type ServerKind } from './capture';
+import { ArgsError, readFlags } from '../harness/command-line';
+import { maskDurations, NODE_APP_ENTRY, REFERENCE_DIR, SERVER_FLAGS, serverAndWrite, type ServerKind } from './capture';
 
 export interface ProxyVariant {
   /** The reference is conformance/reference/proxy-<name>.txt. */
@@ -232,10 +233,18 @@ export async function captureProxy(kind: ServerKind, variant: ProxyVariant): Pro
   }
 }
 
-async function main(argv: string[]): Promise<void> {
-  const kind = (argv.includes('--server') ? argv[argv.indexOf('--server') + 1] : 'gunicorn') as ServerKind;
-  const write = argv.includes('--write');
-  if (write && kind !== 'gunicorn') throw new Error('--write: only real Gunicorn makes a reference');
+export const USAGE = `Usage: node --require ts-node/register conformance/proxy-protocol.ts [--server gunicorn|node] [--write]
+  --server      which server to capture (default gunicorn)
+  --write       write conformance/reference/proxy-<variant>.txt instead of printing (real Gunicorn only)
+`;
+
+/** --server and --write, or an ArgsError naming the bad flag or value. */
+export function parseOptions(argv: readonly string[]): { kind: ServerKind; write: boolean } {
+  return serverAndWrite(readFlags(argv, SERVER_FLAGS, USAGE));
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { kind, write } = parseOptions(argv);
   for (const variant of PROXY_VARIANTS) {
     const transcript = await captureProxy(kind, variant);
     if (write) writeFileSync(proxyReferencePath(variant), transcript);
@@ -246,6 +255,6 @@ async function main(argv: string[]): Promise<void> {
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error: Error) => {
     process.stderr.write(`${error.message}\n`);
-    process.exit(1);
+    process.exit(error instanceof ArgsError ? 2 : 1);
   });
 }

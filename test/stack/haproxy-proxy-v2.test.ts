@@ -6,10 +6,10 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeTcpPort, LOOPBACK } from '../../../harness/ports';
-import { start, stopAll, type Started } from '../../../harness/processes';
-import { requireTool } from '../../../harness/stack';
-import { startMaster, type Master } from '../../support/app-master';
+import { freeTcpPort, LOOPBACK } from '../../harness/ports';
+import { start, stopAll, type Started } from '../../harness/processes';
+import { requireTool } from '../../harness/stack';
+import { startMaster, type Master } from '../support/app-master';
 
 /** Not HAProxy's address (127.0.0.1): any address of 127.0.0.0/8 is the host's own on Linux. */
 const CLIENT = '127.0.0.23';
