@@ -111,7 +111,7 @@ export interface PrometheusOptions {
 }
 
 /** A rule file's text with the `for:` of the alerts named in `alertFor` replaced; the names found are added to `found`. */
-export function rewriteAlertFor(text: string, alertFor: Readonly<Record<string, string>>, found: Set<string>): string {
+function rewriteAlertFor(text: string, alertFor: Readonly<Record<string, string>>, found: Set<string>): string {
   const rules = parse(text) as { groups: { rules: { alert?: string; for?: string }[] }[] };
   let changed = false;
   for (const rule of rules.groups.flatMap((group) => group.rules)) {
@@ -122,6 +122,18 @@ export function rewriteAlertFor(text: string, alertFor: Readonly<Record<string, 
     }
   }
   return changed ? stringify(rules) : text;
+}
+
+/**
+ * The text of each rule file (absolute paths), by file name, with the `for:` of the alerts named
+ * in `alertFor` replaced; throws when `alertFor` names an alert none of them has.
+ */
+export function retimedRuleFiles(files: readonly string[], alertFor: Readonly<Record<string, string>>): Map<string, string> {
+  const found = new Set<string>();
+  const texts = new Map(files.map((file) => [path.basename(file), rewriteAlertFor(readFileSync(file, 'utf8'), alertFor, found)]));
+  const unknown = Object.keys(alertFor).filter((alert) => !found.has(alert));
+  if (unknown.length > 0) throw new Error(`alertFor names alerts no rule file has: ${unknown.join(', ')}`);
+  return texts;
 }
 
 /** The committed prometheus.yml with targets and intervals rewritten; rule files copied beside it. */
@@ -189,12 +201,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const listen = `${LOOPBACK}:${port}`;
   const configDir = mkdtempSync(path.join(tmpdir(), 'prometheus-'));
   const { config, ruleFiles, dropped } = rewritePrometheusConfig({ ...options, listen });
-  const retimed = new Set<string>();
-  for (const file of ruleFiles) {
-    writeFileSync(path.join(configDir, path.basename(file)), rewriteAlertFor(readFileSync(file, 'utf8'), options.alertFor ?? {}, retimed));
-  }
-  const unknown = Object.keys(options.alertFor ?? {}).filter((alert) => !retimed.has(alert));
-  if (unknown.length > 0) throw new Error(`alertFor names alerts no rule file has: ${unknown.join(', ')}`);
+  for (const [name, text] of retimedRuleFiles(ruleFiles, options.alertFor ?? {})) writeFileSync(path.join(configDir, name), text);
   writeFileSync(path.join(configDir, 'prometheus.yml'), stringify(config));
   const url = `http://${listen}`;
   const launch = async () => {

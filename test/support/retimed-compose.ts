@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ALERTMANAGER_CONFIG, retimeRoutes, type RouteTimings } from '../../harness/alertmanager';
-import { ETC, rewriteAlertFor } from '../../harness/stack';
+import { retimedRuleFiles } from '../../harness/stack';
+import { PROMETHEUS_DIR, ruleFiles } from './alert-rules';
 import { COMPOSE_FILE } from './docker';
 
 export interface RetimedOverride {
@@ -37,12 +38,8 @@ export function writeRetimedOverride({ alertFor, timings }: Retiming): RetimedOv
   // The containers run as nobody: the copies must be readable by anyone, as the repository's are.
   chmodSync(dir, 0o755);
 
-  const prometheusEtc = path.join(ETC, 'prometheus');
-  const ruleFiles = (parse(readFileSync(path.join(prometheusEtc, 'prometheus.yml'), 'utf8')) as { rule_files: string[] }).rule_files;
-  const retimed = new Set<string>();
-  copyDir(prometheusEtc, path.join(dir, 'prometheus'), (name, text) => (ruleFiles.includes(name) ? rewriteAlertFor(text, alertFor, retimed) : text));
-  const unknown = Object.keys(alertFor).filter((alert) => !retimed.has(alert));
-  if (unknown.length > 0) throw new Error(`alertFor names alerts no rule file has: ${unknown.join(', ')}`);
+  const rules = retimedRuleFiles(ruleFiles().map((file) => path.join(PROMETHEUS_DIR, file)), alertFor);
+  copyDir(PROMETHEUS_DIR, path.join(dir, 'prometheus'), (name, text) => rules.get(name) ?? text);
 
   const alertmanagerEtc = path.dirname(ALERTMANAGER_CONFIG);
   copyDir(alertmanagerEtc, path.join(dir, 'alertmanager'), (name, text) => (name === path.basename(ALERTMANAGER_CONFIG) ? retimeRoutes(text, timings) : text));
@@ -60,7 +57,7 @@ export function writeRetimedOverride({ alertFor, timings }: Retiming): RetimedOv
     file,
     stringify({
       services: {
-        prometheus: { volumes: remount('prometheus', prometheusEtc, 'prometheus') },
+        prometheus: { volumes: remount('prometheus', PROMETHEUS_DIR, 'prometheus') },
         alertmanager: { volumes: remount('alertmanager', alertmanagerEtc, 'alertmanager') },
       },
     }),
