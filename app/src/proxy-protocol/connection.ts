@@ -34,18 +34,30 @@ export function acceptProxyProtocol(server: http.Server, options: ProxyProtocolO
   const [parseHttp] = parsers;
   server.removeListener('connection', parseHttp);
   server.on('connection', (socket: Socket) => {
-    readConnectionStart(socket, options, server.headersTimeout, () => parseHttp.call(server, socket));
+    // The peer's address is read at once: Node asks the kernel for it (getpeername) on first use,
+    // which fails once the peer has reset the connection, and a proxy resets the connections its
+    // own clients abandon, often right after the header. Read later, an allowed proxy would look
+    // like an unknown peer and be refused. (Gunicorn has the address from accept().)
+    const peer = socket.remoteAddress;
+    if (peer === undefined) {
+      // Reset before it could be asked: nothing can be answered, and with no peer to check
+      // against the allow list, no byte of it is read.
+      options.logger.debug('Client connection reset before its address could be read');
+      socket.destroy();
+      return;
+    }
+    readConnectionStart(socket, peer, options, server.headersTimeout, () => parseHttp.call(server, socket));
   });
 }
 
-function readConnectionStart(socket: Socket, options: ProxyProtocolOptions, timeoutMs: number, serve: () => void): void {
+function readConnectionStart(socket: Socket, peer: string, options: ProxyProtocolOptions, timeoutMs: number, serve: () => void): void {
   // The first bytes are judged as they come; they are copied aside only if more must follow.
   const pending = new GrowingBuffer();
   // Until its first bytes are read the connection is not the HTTP parser's, so the server's
   // headersTimeout does not cover it yet: the same deadline applies here.
   const timer = setTimeout(() => {
     stopReading();
-    options.logger.debug(`No request within ${timeoutMs} ms of connecting: ip=${socket.remoteAddress ?? ''}`);
+    options.logger.debug(`No request within ${timeoutMs} ms of connecting: ip=${peer}`);
     socket.destroy();
   }, timeoutMs);
   const stopReading = () => {
@@ -62,20 +74,20 @@ function readConnectionStart(socket: Socket, options: ProxyProtocolOptions, time
   const onEnd = () => {
     // Gunicorn: "Ignored premature client disconnection"; nothing answered, nothing counted.
     stopReading();
-    options.logger.debug(`Client closed the connection before a request was read: ip=${socket.remoteAddress ?? ''}`);
+    options.logger.debug(`Client closed the connection before a request was read: ip=${peer}`);
     socket.destroy();
   };
   const onData = (chunk: Buffer) => {
     const judged = pending.length;
     const bytes = judged === 0 ? chunk : pending.append(chunk);
-    const verdict = judgeConnectionStart(bytes, socket.remoteAddress ?? '', options.allowList.allows, options.mode, judged);
+    const verdict = judgeConnectionStart(bytes, peer, options.allowList.allows, options.mode, judged);
     if (verdict.kind === 'need-more') {
       if (judged === 0) pending.append(chunk);
       return;
     }
     stopReading();
     if (verdict.kind === 'refused') {
-      options.logger.warning(`Invalid request from ip=${socket.remoteAddress ?? ''}: ${verdict.error.message}`);
+      options.logger.warning(`Invalid request from ip=${peer}: ${verdict.error.message}`);
       // onError stays: the client may reset the connection before it reads the answer.
       socket.end(refusal(verdict.error));
       return;

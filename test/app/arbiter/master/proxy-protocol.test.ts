@@ -1,8 +1,8 @@
 // --proxy-protocol in the built app, on real sockets: what the conformance transcripts cannot
 // show with one write per connection. A header (v1 or v2) arriving a byte at a time, a kept-alive
 // connection whose every request is logged with the header's client, a v1 line far longer than
-// one read of the socket, a client that resets mid-header, and a graceful stop while a connection
-// still waits for its header.
+// one read of the socket, a client that resets mid-header or right after it, and a graceful stop
+// while a connection still waits for its header.
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../../../harness/processes';
@@ -72,6 +72,22 @@ describe('--proxy-protocol on real connections', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     socket.resetAndDestroy();
 
+    const response = await fetch(`${master.app.url}/`);
+    expect(response.status).toBe(200);
+    await master.udp.waitFor((lines) => lines.some((line) => line.includes('.gunicorn.request.status.200:')));
+    expect(master.udp.lines().filter((line) => line.includes('.gunicorn.log.'))).toEqual([]);
+    expect(master.app.process.output().slice(before)).not.toMatch(/WARNING|ERROR/);
+  });
+
+  it('clients that send an allowed header and reset at once (a proxy whose own client left): no refusal, nothing counted', async () => {
+    master.udp.clear();
+    const before = master.app.process.output().length;
+    // The reset can reach the worker before it reads the bytes: the peer is still the one allowed.
+    for (let i = 0; i < 50; i += 1) {
+      const socket = await connect(master.app.port);
+      socket.write('PROXY TCP4 198.51.100.26 127.0.0.1 40000 8000\r\n');
+      socket.resetAndDestroy();
+    }
     const response = await fetch(`${master.app.url}/`);
     expect(response.status).toBe(200);
     await master.udp.waitFor((lines) => lines.some((line) => line.includes('.gunicorn.request.status.200:')));
