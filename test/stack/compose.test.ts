@@ -552,11 +552,12 @@ describe('docker compose up --scale app=3: three replicas behind the one host po
   }, 600_000);
 });
 
-/** HAProxy's server rows, read from its status page inside the compose network. */
+/** HAProxy's status page as CSV, read inside the compose network. */
 function haproxyStatsCsv(): Promise<string> {
   return compose.must(['exec', '-T', 'prometheus', 'wget', '-q', '-O', '-', 'http://haproxy:8404/stats;csv']);
 }
 
+/** HAProxy's server rows of the app backend. */
 async function haproxyServers(): Promise<ServerRow[]> {
   return appServers(await haproxyStatsCsv());
 }
@@ -698,8 +699,9 @@ describe('HAProxy in front of the replicas: the client in the access log, scalin
   it('a replica SIGKILLed under load leaves rotation, gets no new connection, and the other requests succeed', async () => {
     // Two replicas: three when the cases above ran, one when they were filtered out.
     await compose.must(['up', '--detach', '--no-recreate', '--scale', 'app=2', 'app'], 300_000);
-    await healthyReplicaHostnames(await appReplicaIds());
-    const [victim, survivor] = await appReplicaIds();
+    const replicas = await appReplicaIds();
+    await healthyReplicaHostnames(replicas);
+    const [victim, survivor] = replicas;
     const [victimAddress, survivorAddress] = await Promise.all([addressOf(victim), addressOf(survivor)]);
     const rotation = await waitForRotation([victimAddress, survivorAddress]);
     // By slot: the killed replica's slot loses its address when DNS drops it.
@@ -731,14 +733,18 @@ describe('HAProxy in front of the replicas: the client in the access log, scalin
     const report = JSON.stringify({ before, after, failures: served.failures });
     expect(after.frontend.sessions - before.frontend.sessions, report).toBe(served.outcomes.length);
     expect(after.frontend.bytesOut - before.frontend.bytesOut, report).toBe(served.answered * responseBytes);
-    const slot = (stats: HAProxyStats, name: string) => stats.servers.find((row) => row.name === name);
-    const kept = (name: string) =>
-      (slot(after, name)?.sessions ?? 0) - (slot(before, name)?.sessions ?? 0) - ((slot(after, name)?.redispatches ?? 0) - (slot(before, name)?.redispatches ?? 0));
-    const owed = (name: string) => kept(name) * responseBytes - ((slot(after, name)?.bytesOut ?? 0) - (slot(before, name)?.bytesOut ?? 0));
-    expect(kept(victimSlot) + kept(survivorSlot), report).toBe(served.outcomes.length);
+    // Over the load, per slot: the connections that stayed with it, and the bytes it owes them.
+    const slotChange = (name: string) => {
+      const [then, now] = [before, after].map((stats) => stats.servers.find((row) => row.name === name));
+      if (!then || !now) throw new Error(`no slot ${name} in HAProxy's stats: ${report}`);
+      const kept = now.sessions - then.sessions - (now.redispatches - then.redispatches);
+      return { kept, owed: kept * responseBytes - (now.bytesOut - then.bytesOut) };
+    };
+    const [victimChange, survivorChange] = [slotChange(victimSlot), slotChange(survivorSlot)];
+    expect(victimChange.kept + survivorChange.kept, report).toBe(served.outcomes.length);
     const connectErrors = (stats: HAProxyStats) => stats.servers.reduce((total, row) => total + row.connectErrors, 0);
     expect(connectErrors(after) - connectErrors(before), report).toBe(0);
-    expect({ survivor: owed(survivorSlot), victim: owed(victimSlot) }, report).toEqual({ survivor: 0, victim: served.failures.length * responseBytes });
+    expect({ survivor: survivorChange.owed, victim: victimChange.owed }, report).toEqual({ survivor: 0, victim: served.failures.length * responseBytes });
 
     // Out of rotation: new connections go to the survivor only, none is retried against the dead one.
     const rowsBefore = await haproxyServers();

@@ -56,21 +56,35 @@ async function expectServingQuietly(outputBefore: number): Promise<void> {
   expect(master.app.process.output().slice(outputBefore)).not.toMatch(/WARNING|ERROR/);
 }
 
+const SIGNATURE = '\r\n\r\n\0\r\nQUIT\n';
+
+async function writeInPieces(socket: net.Socket, bytes: Buffer, pieceLength: number): Promise<void> {
+  for (let start = 0; start < bytes.length; start += pieceLength) {
+    socket.write(bytes.subarray(start, start + pieceLength));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * Sends `header` a byte at a time, then two requests on the same kept-alive connection: both are
+ * answered, the access log names `client` for each, and no log line is counted.
+ */
+async function expectHeaderReadInBytes(header: Buffer, client: string): Promise<void> {
+  master.udp.clear();
+  const socket = await connect(master.app.port);
+  const answered = responses(socket, 2);
+  await writeInPieces(socket, header, 1);
+  socket.write(REQUEST + REQUEST);
+  await answered;
+  socket.end();
+  await waitForOutput(new RegExp(`^${client.replaceAll('.', '\\.')} - - \\[[^\\]]+\\] "GET \\/ HTTP\\/1\\.1" 200 `, 'gm'), 2);
+  const lines = await master.udp.waitFor((sent) => sent.filter((line) => line.includes('.gunicorn.request.status.200:')).length === 2);
+  expect(lines.filter((line) => line.includes('.gunicorn.log.'))).toEqual([]);
+}
+
 describe('--proxy-protocol on real connections', () => {
   it('reads a header sent a byte at a time, and logs its client for every request of the kept-alive connection', async () => {
-    master.udp.clear();
-    const socket = await connect(master.app.port);
-    const answered = responses(socket, 2);
-    for (const byte of 'PROXY TCP4 198.51.100.23 127.0.0.1 40000 8000\r\n') {
-      socket.write(byte);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    socket.write(REQUEST + REQUEST);
-    await answered;
-    socket.end();
-    await waitForOutput(/^198\.51\.100\.23 - - \[[^\]]+\] "GET \/ HTTP\/1\.1" 200 /gm, 2);
-    const statuses = await master.udp.waitFor((lines) => lines.filter((line) => line.includes('.gunicorn.request.status.200:')).length === 2);
-    expect(statuses.filter((line) => line.includes('.gunicorn.log.'))).toEqual([]);
+    await expectHeaderReadInBytes(Buffer.from('PROXY TCP4 198.51.100.23 127.0.0.1 40000 8000\r\n', 'latin1'), '198.51.100.23');
   });
 
   it('a client resetting mid-header: nothing logged as a warning, nothing counted, the worker serves on', async () => {
@@ -96,29 +110,11 @@ describe('--proxy-protocol on real connections', () => {
   });
 });
 
-const SIGNATURE = '\r\n\r\n\0\r\nQUIT\n';
-
-async function writeInPieces(socket: net.Socket, bytes: Buffer, pieceLength: number): Promise<void> {
-  for (let start = 0; start < bytes.length; start += pieceLength) {
-    socket.write(bytes.subarray(start, start + pieceLength));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 describe('--proxy-protocol (auto), headers in pieces', () => {
   it('reads a v2 header sent a byte at a time, and logs its client for every request of the kept-alive connection', async () => {
-    master.udp.clear();
-    const socket = await connect(master.app.port);
-    const answered = responses(socket, 2);
     // PROXY over TCP/IPv4 from 198.51.100.24:40000 to 127.0.0.1:8000.
     const header = Buffer.from([...Buffer.from(SIGNATURE, 'latin1'), 0x21, 0x11, 0, 12, 198, 51, 100, 24, 127, 0, 0, 1, 0x9c, 0x40, 0x1f, 0x40]);
-    await writeInPieces(socket, header, 1);
-    socket.write(REQUEST + REQUEST);
-    await answered;
-    socket.end();
-    await waitForOutput(/^198\.51\.100\.24 - - \[[^\]]+\] "GET \/ HTTP\/1\.1" 200 /gm, 2);
-    const lines = await master.udp.waitFor((sent) => sent.filter((line) => line.includes('.gunicorn.request.status.200:')).length === 2);
-    expect(lines.filter((line) => line.includes('.gunicorn.log.'))).toEqual([]);
+    await expectHeaderReadInBytes(header, '198.51.100.24');
   });
 
   it('reads a v1 line of 300,000 bytes sent in 1,000-byte pieces to its CRLF, as Gunicorn does', async () => {
